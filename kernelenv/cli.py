@@ -1,0 +1,168 @@
+"""Command line: argparse, one handler per verb, ``--json`` on every verb. No logic here.
+
+Each handler builds a Context from flags, calls its command and returns the Result;
+``main`` renders it and turns OperationError, Ctrl-C and bugs into envelopes.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .context import Context
+from .render import Renderer
+from .result import ErrorInfo, OperationError, Result
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so --json still gets an envelope."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise OperationError("USAGE", f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print one JSON envelope on stdout and nothing else")
+
+
+def _scope(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--user", dest="scope", action="store_const", const="user", help="the user's Jupyter data folder (default)")
+    g.add_argument("--sys-prefix", dest="scope", action="store_const", const="sys-prefix", help="kernelenv's own sys.prefix")
+    g.add_argument("--prefix", metavar="P", help="P/share/jupyter/kernels")
+
+
+def _python_installer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--python", metavar="PY", help="interpreter path or version such as 3.12 (default: the one running kernelenv)")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: uv, pip when uv cannot run")
+
+
+def _ctx(args: argparse.Namespace, renderer: Renderer, project: str | None = None) -> Context:
+    scope = "prefix" if getattr(args, "prefix", None) else (getattr(args, "scope", None) or "user")
+    return Context.build(
+        project,
+        venv=getattr(args, "venv", None),
+        scope=scope,
+        prefix=getattr(args, "prefix", None),
+        python=getattr(args, "python", None),
+        installer=getattr(args, "installer", "auto"),
+        force=getattr(args, "force", False),
+        progress=renderer.progress,
+    )
+
+
+# handlers -------------------------------------------------------------------
+def _create(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import create
+
+    opts = create.CreateOptions(
+        name=args.name,
+        display_name=args.display_name,
+        packages=list(args.with_ or []),
+        requirement_files=[Path(f).absolute() for f in (args.requirement or [])],
+    )
+    return create.run(_ctx(args, r, args.project), opts)
+
+
+def _register(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import register
+
+    return register.run(
+        _ctx(args, r),
+        args.env,
+        name=args.name,
+        display_name=args.display_name,
+        install_ipykernel=args.install_ipykernel,
+    )
+
+
+def _list(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import list as list_cmd
+
+    return list_cmd.run(_ctx(args, r))
+
+
+def _remove(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import remove
+
+    return remove.run(_ctx(args, r), args.target, keep_venv=args.keep_venv, dry_run=args.dry_run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
+    parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    p = sub.add_parser("create", help="make (or sync) the project's venv and register its kernel")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--venv", metavar="PATH", help="where the venv goes (default: PROJECT/.venv)")
+    p.add_argument("--name", help="kernel name (default: from the project folder's name)")
+    p.add_argument("--display-name", help="name shown in Jupyter (default: 'Python 3.X (project)')")
+    p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also install PKG (repeatable)")
+    p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
+    p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
+    _python_installer(p)
+    _scope(p)
+    _common(p)
+    p.set_defaults(handler=_create)
+
+    p = sub.add_parser("register", help="register an existing venv or interpreter as a kernel")
+    p.add_argument("env", metavar="ENV_OR_PYTHON")
+    p.add_argument("--name")
+    p.add_argument("--display-name")
+    p.add_argument("--install-ipykernel", action="store_true", help="install ipykernel when it is missing")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto")
+    p.add_argument("--force", action="store_true", help="replace a kernelspec of that name")
+    _scope(p)
+    _common(p)
+    p.set_defaults(handler=_register)
+
+    p = sub.add_parser("list", help="every kernel Jupyter sees, with its health")
+    _common(p)
+    p.set_defaults(handler=_list)
+
+    p = sub.add_parser("remove", help="remove a kernel and the venv kernelenv made for it")
+    p.add_argument("target", metavar="NAME|PROJECT_DIR")
+    p.add_argument("--keep-venv", action="store_true", help="remove only the kernelspec")
+    p.add_argument("--force", action="store_true", help="also remove a kernelspec kernelenv did not make")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    _common(p)
+    p.set_defaults(handler=_remove)
+    return parser
+
+
+def _on_sigterm(signum, frame):  # an editor cancelling us: clean up like Ctrl-C
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    renderer = Renderer(json_mode="--json" in argv)
+    verb = next((a for a in argv if not a.startswith("-")), "kernelenv")
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread (tests calling main in a thread)
+        pass
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "handler", None):
+            build_parser().print_help()
+            return 2
+        verb = args.verb
+        result = args.handler(args, renderer)
+    except OperationError as exc:
+        result = Result(verb, errors=[exc.info], ok=False)
+    except KeyboardInterrupt:
+        result = Result(verb, errors=[ErrorInfo("INTERRUPTED", "interrupted; what this run made was removed")], ok=False)
+    except Exception as exc:  # a bug: still one line and an envelope
+        import traceback
+
+        result = Result(
+            verb,
+            errors=[ErrorInfo("INTERNAL", f"{type(exc).__name__}: {exc}", "please report this", {"traceback": traceback.format_exc()})],
+            ok=False,
+        )
+    return renderer.result(result)

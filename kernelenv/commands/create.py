@@ -1,0 +1,214 @@
+"""create: the project's venv, ipykernel and the asked-for packages, and its kernelspec.
+
+Re-running is a sync: the venv is reused, the installer runs only when something asked
+for is missing, and the spec is rewritten only when it changed. Whatever this run made
+is removed again when it fails or is interrupted; an existing venv is left in place.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import installer as inst
+from .. import proc, pythons
+from .. import venv as venvmod
+from ..context import Context
+from ..kernelspec import slug
+from ..result import OperationError, Result
+from . import common
+
+BASE_PACKAGES = ["ipykernel"]
+
+# What a kernel start imports: importing it once compiles exactly those modules'
+# bytecode, so the first start costs what later starts cost (without compiling
+# all ~8,000 files ipykernel pulls in).
+WARM_IMPORTS = (
+    "import ipykernel.kernelapp, ipykernel.ipkernel, ipykernel.zmqshell, ipykernel.iostream,"
+    " ipykernel.comm, ipykernel.debugger, jupyter_client.session, IPython.core.interactiveshell,"
+    " IPython.core.completer, tornado.ioloop, zmq.eventloop.zmqstream"
+)
+
+
+@dataclass
+class CreateOptions:
+    name: str | None = None
+    display_name: str | None = None
+    packages: list[str] = field(default_factory=list)
+    requirement_files: list[Path] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None  # minimal | data | dl: see kernelenv/profiles.py
+
+
+def run(ctx: Context, opts: CreateOptions) -> Result:
+    t0 = time.monotonic()
+    project = ctx.project
+    if not project.is_dir():
+        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    name = opts.name if opts.name is not None else slug(project.name)
+    common.check_name(name)
+    for f in opts.requirement_files:
+        if not f.is_file():
+            raise OperationError("REQUIREMENTS_NOT_FOUND", f"requirements file {f} does not exist", path=f)
+    venv = ctx.venv
+    if venv.exists() or venv.is_symlink():
+        if not venv.is_dir() or not venvmod.is_venv(venv):
+            raise OperationError(
+                "VENV_NOT_A_VENV",
+                f"{venv} exists and is not a venv; not touching it",
+                hint="choose another place with --venv, or move that folder away",
+                venv=venv,
+            )
+    common.check_clash(ctx, name, project, venv)
+    common.ensure_writable(ctx.kernels_dir)
+
+    with common.locked(ctx, f"venv:{venv}"), common.locked(ctx, f"kernel:{ctx.kernels_dir / name}"):
+        common.check_clash(ctx, name, project, venv)  # again, now that we hold the lock
+        return _create_locked(ctx, opts, name, project, venv, t0)
+
+
+def _create_locked(ctx: Context, opts: CreateOptions, name: str, project: Path, venv: Path, t0: float) -> Result:
+    durations: dict[str, float] = {}
+    info, created = _ensure_venv(ctx, venv, project, durations)
+    python = venvmod.python_of(venv)
+    try:
+        installed, installer_name = _sync_packages(ctx, opts, venv, python, info, created, durations)
+        venvmod.write_mark(venv, state="ready", project=project)
+        ctx.progress("register", f"registering kernel {name}", 3, 3)
+        t = time.monotonic()
+        display = opts.display_name or f"Python {info.short} ({project.name})"
+        resource_dir, spec_state = common.register_spec(
+            ctx, name, python, info, venv, project, display, opts.extra_env or None
+        )
+        durations["register"] = round(time.monotonic() - t, 3)
+    except BaseException:
+        if created:
+            shutil.rmtree(venv, ignore_errors=True)
+        raise
+    durations["total"] = round(time.monotonic() - t0, 3)
+    data = {
+        "project": project,
+        "venv": venv,
+        "venv_created": created,
+        "python": info.to_json() | {"path": str(python)},
+        "installer": installer_name,
+        "installed": installed,
+        "kernel": common.kernel_json(ctx, name, resource_dir, python),
+        "kernelspec": spec_state,
+        "durations": durations,
+    }
+    return Result("create", data)
+
+
+def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tuple[pythons.PythonInfo, bool]:
+    """Reuse a healthy venv, rebuild one kernelenv owns that is broken or half-made, or make one."""
+    wanted = pythons.resolve(ctx.python) if (ctx.python or not venvmod.is_venv(venv)) else None
+    if venvmod.is_venv(venv):
+        mark = venvmod.read_mark(venv)
+        reason = None
+        info = None
+        try:
+            info = pythons.probe(venvmod.python_of(venv))
+        except OperationError as exc:
+            reason = f"its python does not run ({exc.info.message})"
+        if mark and mark.get("state") != "ready":
+            reason = "an earlier run did not finish it"
+        elif info and wanted and info.version[:2] != wanted.version[:2]:
+            reason = f"it has Python {info.short}, Python {wanted.short} was asked for"
+        if reason is None and info is not None:
+            return info, False
+        if not venvmod.owned(venv):
+            raise OperationError(
+                "NOT_OWNED",
+                f"venv {venv} cannot be used ({reason}) and kernelenv did not make it; not replacing it",
+                hint="remove it yourself, or choose another place with --venv",
+                venv=venv,
+            )
+        ctx.progress("venv", f"rebuilding {venv}: {reason}", 1, 3)
+        shutil.rmtree(venv)
+        if wanted is None:
+            wanted = pythons.resolve(None)
+    assert wanted is not None
+    name, uv = inst.choose(ctx.installer)
+    ctx.progress("venv", f"creating {venv} with Python {wanted.version_str}", 1, 3)
+    t = time.monotonic()
+    base_python = _base_interpreter(wanted)
+    try:
+        venvmod.create(venv, base_python, with_pip=(name == "pip"))
+        venvmod.write_mark(venv, state="creating", project=project, installer=name)
+    except BaseException:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise
+    durations["venv"] = round(time.monotonic() - t, 3)
+    return pythons.probe(venvmod.python_of(venv)), True
+
+
+def _base_interpreter(info: pythons.PythonInfo) -> str:
+    """A venv's python as --python means the interpreter it was made from."""
+    if info.in_venv:
+        cfg = venvmod.read_cfg(Path(info.prefix))
+        home = cfg.get("home")
+        if home:
+            for cand in (f"python{info.short}", "python3", "python"):
+                p = Path(home) / cand
+                if p.exists():
+                    return str(p)
+    return info.path
+
+
+def _request_key(info: pythons.PythonInfo, packages: list[str], files: list[Path]) -> str:
+    h = hashlib.sha256(json.dumps([info.version_str, sorted(packages)]).encode())
+    for f in files:
+        h.update(str(f).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def _satisfied(packages: list[str], have: dict[str, str]) -> bool:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    for p in packages:
+        try:
+            req = Requirement(p)
+        except InvalidRequirement:
+            return False
+        version = have.get(canonicalize_name(req.name))
+        if version is None or (req.specifier and not req.specifier.contains(version, prereleases=True)):
+            return False
+    return True
+
+
+def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[list[str], str]:
+    packages = [*BASE_PACKAGES, *opts.packages]
+    mark = venvmod.read_mark(venv) or {}
+    key = _request_key(info, packages, opts.requirement_files)
+    before = venvmod.installed(venv)
+    name = mark.get("installer") if ctx.installer == "auto" and mark.get("installer") in inst.INSTALLERS else ctx.installer
+    if not created and mark.get("request") == key and _satisfied(packages, before) and "pip" in before:
+        return [], name if name != "auto" else "uv"
+    name, uv = inst.choose(name)
+    if "pip" not in before:
+        packages.append("pip")  # a notebook's !pip install must work
+    ctx.progress("install", f"installing {', '.join(packages)} with {name}", 2, 3)
+    t = time.monotonic()
+    inst.install(
+        name,
+        uv,
+        python,
+        packages,
+        opts.requirement_files,
+        on_line=lambda line: ctx.progress("install", line, 2, 3),
+    )
+    durations["install"] = round(time.monotonic() - t, 3)
+    after = venvmod.installed(venv)
+    changed = sorted(k for k, v in after.items() if before.get(k) != v)
+    if created or "ipykernel" in changed:
+        t = time.monotonic()
+        ctx.progress("install", "compiling what a kernel start imports", 2, 3)
+        proc.run([str(python), "-c", WARM_IMPORTS], timeout=300)
+        durations["bytecode"] = round(time.monotonic() - t, 3)
+    venvmod.write_mark(venv, request=key, installer=name)
+    return changed, name

@@ -1,0 +1,269 @@
+"""Kernelspecs, pure: names, building kernel.json, reading it, the ownership mark.
+
+Nothing here starts a process. Writing is atomic: a spec folder is built beside its
+final place and renamed into it, so a reader never sees half a kernel.json.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NAME_RE = re.compile(r"^[a-z0-9._-]+$")
+MAX_NAME = 64
+MARK_KEY = "kernelenv"  # metadata.kernelenv: the ownership mark
+LOGO_FILES = ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
+_IGNORED_IN_COMPARE = ("created",)
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` is not a kernel name Jupyter accepts, or None when it is fine."""
+    if not name:
+        return "it is empty"
+    if name in (".", "..") or name.startswith("."):
+        return "it may not start with '.'"
+    if len(name) > MAX_NAME:
+        return f"it is longer than {MAX_NAME} characters"
+    if not NAME_RE.match(name):
+        return "use lower-case letters, digits, '.', '_' and '-' only"
+    return None
+
+
+def slug(text: str) -> str:
+    """A valid, stable, readable kernel name for a folder name in any script.
+
+    Non-Latin scripts are transliterated ('数据分析' -> 'shujufenxi'); when nothing
+    readable is left, a short hash of the text keeps the name stable and unique.
+    """
+    from anyascii import anyascii
+
+    ascii_text = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    s = re.sub(r"[^a-z0-9._-]+", "-", ascii_text)
+    s = re.sub(r"-{2,}", "-", s).strip("-._")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not s:
+        return f"project-{digest}"
+    if len(s) > MAX_NAME:
+        s = s[: MAX_NAME - 9].rstrip("-._") + "-" + digest
+    return s
+
+
+@dataclass
+class Spec:
+    """A kernelspec found on disk. ``data`` is None when kernel.json is unreadable."""
+
+    name: str
+    resource_dir: Path
+    data: dict[str, Any] | None
+    error: str | None = None
+
+    @property
+    def argv0(self) -> str | None:
+        argv = (self.data or {}).get("argv")
+        return argv[0] if isinstance(argv, list) and argv and isinstance(argv[0], str) else None
+
+    @property
+    def mark(self) -> dict[str, Any] | None:
+        meta = (self.data or {}).get("metadata")
+        mark = meta.get(MARK_KEY) if isinstance(meta, dict) else None
+        return mark if isinstance(mark, dict) else None
+
+    @property
+    def display_name(self) -> str:
+        d = (self.data or {}).get("display_name")
+        return d if isinstance(d, str) else self.name
+
+
+def build(
+    *,
+    python: Path,
+    python_version: tuple[int, int, int],
+    implementation: str,
+    venv: Path | None,
+    display_name: str,
+    project: Path | None,
+    created: str,
+    kernelenv_version: str,
+    extra_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """kernel.json for an interpreter; ``venv`` None for a plain (non-venv) interpreter."""
+    argv = [str(python)]
+    if implementation == "CPython" and python_version[:2] >= (3, 11):
+        argv.append("-Xfrozen_modules=off")
+    argv += ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    bindir = str(python.parent)
+    env: dict[str, str] = dict(extra_env or {})
+    env["PATH"] = f"{bindir}{os.pathsep}${{PATH}}"
+    if venv is not None:
+        env["VIRTUAL_ENV"] = str(venv)
+    return {
+        "argv": argv,
+        "display_name": display_name,
+        "language": "python",
+        "interrupt_mode": "signal",
+        "env": env,
+        "metadata": {
+            "debugger": True,
+            MARK_KEY: {
+                "project": str(project) if project else None,
+                "venv": str(venv) if venv else None,
+                "python": str(python),
+                "python_version": ".".join(map(str, python_version)),
+                "kernelenv_version": kernelenv_version,
+                "created": created,
+            },
+        },
+    }
+
+
+def same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    """Whether two specs are equal but for the creation time and kernelenv version."""
+    if a is None:
+        return False
+
+    def strip(d: dict[str, Any]) -> dict[str, Any]:
+        d = json.loads(json.dumps(d))
+        mark = d.get("metadata", {}).get(MARK_KEY)
+        if isinstance(mark, dict):
+            for k in (*_IGNORED_IN_COMPARE, "kernelenv_version"):
+                mark.pop(k, None)
+        return d
+
+    return strip(a) == strip(b)
+
+
+def read(resource_dir: Path) -> Spec:
+    """Read one spec folder; an unreadable kernel.json gives a Spec with ``error`` set."""
+    name = resource_dir.name
+    path = resource_dir / "kernel.json"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return Spec(name, resource_dir, None, f"cannot read kernel.json: {exc.strerror or exc}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Spec(name, resource_dir, None, "kernel.json is not UTF-8")
+    except ValueError as exc:
+        return Spec(name, resource_dir, None, f"kernel.json is not valid JSON ({exc})")
+    if not isinstance(data, dict):
+        return Spec(name, resource_dir, None, "kernel.json is not a JSON object")
+    argv = data.get("argv")
+    if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
+        return Spec(name, resource_dir, data, "argv is missing or not a list of strings")
+    if not isinstance(data.get("display_name", ""), str):
+        return Spec(name, resource_dir, data, "display_name is not a string")
+    return Spec(name, resource_dir, data)
+
+
+def scan(kernel_dirs: list[Path]) -> list[Spec]:
+    """Every spec in Jupyter's search path, in search order, shadowed ones included."""
+    found: list[Spec] = []
+    for kdir in kernel_dirs:
+        try:
+            entries = sorted(os.scandir(kdir), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir and os.path.exists(os.path.join(entry.path, "kernel.json")):
+                found.append(read(Path(entry.path)))
+            elif is_dir and os.path.islink(entry.path) and not os.path.exists(entry.path):
+                found.append(Spec(entry.name, Path(entry.path), None, "spec folder is a dangling link"))
+    return found
+
+
+def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | None) -> Path:
+    """Write ``kernels_dir/name`` atomically (replacing what is there) and return it.
+
+    Files are 0644 and folders 0755 whatever the umask leaves more open.
+    """
+    kernels_dir.mkdir(parents=True, exist_ok=True)
+    final = kernels_dir / name
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=kernels_dir))
+    try:
+        if logo_dir is not None:
+            for logo in LOGO_FILES:
+                src = logo_dir / logo
+                if src.is_file():
+                    shutil.copyfile(src, tmp / logo)
+                    os.chmod(tmp / logo, 0o644)
+        (tmp / "kernel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.chmod(tmp / "kernel.json", 0o644)
+        os.chmod(tmp, 0o755)
+        if final.is_symlink() or final.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=kernels_dir))
+            os.rename(final, old / name)
+            os.rename(tmp, final)
+            _rmtree(old)
+        else:
+            os.rename(tmp, final)
+    except BaseException:
+        _rmtree(tmp)
+        raise
+    return final
+
+
+def remove(resource_dir: Path) -> None:
+    """Delete a spec folder; a symlinked spec folder loses only the link."""
+    if resource_dir.is_symlink():
+        resource_dir.unlink()
+    else:
+        _rmtree(resource_dir)
+
+
+def _rmtree(path: Path) -> None:
+    if path.is_symlink():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def health(spec: Spec) -> tuple[str, list[str]]:
+    """Static health of one spec, without starting a process.
+
+    Returns (status, problems): status is ok, invalid-spec, interpreter-missing or
+    ipykernel-missing ("shadowed" is decided by whoever sees the whole search path).
+    """
+    if spec.error or spec.data is None:
+        return "invalid-spec", [spec.error or "kernel.json is unreadable"]
+    argv0 = spec.argv0
+    assert argv0 is not None
+    if not os.path.isabs(argv0):
+        found = shutil.which(argv0)
+        if not found:
+            return "interpreter-missing", [f"{argv0} is not on PATH"]
+        argv0 = found
+    if not (os.path.isfile(argv0) and os.access(argv0, os.X_OK)):
+        return "interpreter-missing", [f"interpreter {argv0} does not exist"]
+    if spec.data.get("language", "python").lower() != "python" or "ipykernel" not in " ".join(spec.data["argv"]):
+        return "ok", []  # not an ipykernel spec: nothing more to check without running it
+    prefix = Path(argv0).parent.parent
+    if (prefix / "pyvenv.cfg").is_file() and not _has_ipykernel(prefix):
+        return "ipykernel-missing", [f"ipykernel is not installed in {prefix}"]
+    return "ok", []
+
+
+def _has_ipykernel(prefix: Path) -> bool:
+    for lib in ("lib", "lib64", "Lib"):
+        base = prefix / lib
+        if (base / "site-packages" / "ipykernel").is_dir():
+            return True
+        try:
+            for child in base.iterdir():
+                if (child / "site-packages" / "ipykernel").is_dir():
+                    return True
+        except OSError:
+            continue
+    return False

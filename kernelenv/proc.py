@@ -1,0 +1,163 @@
+"""The only place kernelenv starts processes.
+
+Every child gets an argv list (never a shell string), a timeout, and a cleaned
+environment: variables that would make a child Python load the wrong code
+(PYTHONHOME, PYTHONPATH, an activated VIRTUAL_ENV, ...) are removed.
+On Ctrl-C or a timeout the child's whole process group is killed.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+# Variables that leak one Python's setup into another's.
+_DROP = (
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PYTHONEXECUTABLE",
+    "PYTHONDONTWRITEBYTECODE",  # children we start must be able to write bytecode
+    "PYTHONNOUSERSITE",
+    "__PYVENV_LAUNCHER__",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "PIP_REQUIRE_VIRTUALENV",
+    "PIP_USER",
+    "UV_SYSTEM_PYTHON",
+    "UV_PROJECT_ENVIRONMENT",
+)
+
+
+class ProcError(Exception):
+    """A child could not be started or ran past its timeout; carries the argv."""
+
+    def __init__(self, argv: Sequence[str], reason: str):
+        super().__init__(f"{argv[0]}: {reason}")
+        self.argv = list(argv)
+        self.reason = reason
+
+
+@dataclass
+class Completed:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def last_error_line(self) -> str:
+        """The most telling line of stderr (or stdout) for a one-line message."""
+        for text in (self.stderr, self.stdout):
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            for ln in reversed(lines):
+                if ln.lower().startswith(("error", "×", "x ", "╰─▶", "because")) or "error" in ln.lower():
+                    return ln.lstrip("×╰─▶ ").strip()
+            if lines:
+                return lines[-1]
+        return f"exit code {self.returncode}"
+
+
+def clean_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _DROP}
+    env.setdefault("PYTHONIOENCODING", "utf-8")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike | None = None,
+    on_line: Callable[[str], None] | None = None,
+    input: str | None = None,
+) -> Completed:
+    """Run argv to completion and return its output; never raises on a non-zero exit.
+
+    ``on_line`` receives stderr lines as they come (for progress); stdout is collected.
+    Raises ProcError when the program cannot start or runs past ``timeout`` seconds.
+    KeyboardInterrupt kills the child's process group and propagates.
+    """
+    argv = [os.fspath(a) for a in argv]
+    full_env = clean_env(env)
+    try:
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            cwd=cwd,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ProcError(argv, exc.strerror or str(exc)) from None
+    try:
+        if on_line is None:
+            out, err = child.communicate(input=input, timeout=timeout)
+        else:
+            out, err = _stream(child, on_line, timeout, input)
+    except subprocess.TimeoutExpired:
+        _kill(child)
+        raise ProcError(argv, f"timed out after {timeout:g} s") from None
+    except BaseException:
+        _kill(child)
+        raise
+    return Completed(argv, child.returncode, out or "", err or "")
+
+
+def _stream(child: subprocess.Popen, on_line: Callable[[str], None], timeout: float, input: str | None):
+    import threading
+
+    out_parts: list[str] = []
+    err_parts: list[str] = []
+
+    def pump_out() -> None:
+        out_parts.append(child.stdout.read())
+
+    t = threading.Thread(target=pump_out, daemon=True)
+    t.start()
+    if input is not None:
+        child.stdin.write(input)
+        child.stdin.close()
+    fired = threading.Event()
+
+    def on_timeout() -> None:
+        fired.set()
+        _kill(child)
+
+    timer = threading.Timer(timeout, on_timeout)
+    timer.start()
+    try:
+        for line in child.stderr:
+            err_parts.append(line)
+            on_line(line.rstrip("\n"))
+        child.wait()
+    finally:
+        timer.cancel()
+    t.join()
+    if fired.is_set():
+        raise subprocess.TimeoutExpired(child.args, timeout)
+    return "".join(out_parts), "".join(err_parts)
+
+
+def _kill(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
