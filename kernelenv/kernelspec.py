@@ -179,7 +179,7 @@ def scan(kernel_dirs: list[Path]) -> list[Spec]:
                 is_dir = False
             if is_dir and os.path.exists(os.path.join(entry.path, "kernel.json")):
                 found.append(read(Path(entry.path)))
-            elif is_dir and os.path.islink(entry.path) and not os.path.exists(entry.path):
+            elif entry.is_symlink() and not os.path.exists(entry.path):
                 found.append(Spec(entry.name, Path(entry.path), None, "spec folder is a dangling link"))
     return found
 

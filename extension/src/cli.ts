@@ -241,7 +241,8 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
       opts.log.append(`exit code ${code ?? `none (signal ${signal})`}`);
       let envelope: Envelope;
       try {
-        envelope = parseEnvelope(stdout, verb);
+        // The command must match on success; a usage error may come from before the verb was known.
+        envelope = parseEnvelope(stdout, code === 0 ? verb : undefined);
       } catch (e) {
         if (cancelled || code === 130) {
           reject(new CliError("cancelled", "INTERRUPTED", code, null, true));

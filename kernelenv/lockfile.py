@@ -1,0 +1,183 @@
+"""``kernelenv.lock``: exact pins with hashes for every package of a kernel's venv.
+
+The lock is a pip requirements file (so ``pip install --require-hashes --no-deps -r
+kernelenv.lock`` and ``uv pip sync --require-hashes`` read it as it is) whose header
+comments carry kernelenv's metadata::
+
+    # kernelenv-lock: 1
+    # python: 3.11
+    # requested: ipykernel, pip, numpy
+    asttokens==3.0.2 \\
+        --hash=sha256:...
+
+Reading is strict: a missing header, a line that is not ``name==version`` with at
+least one ``--hash``, or a package named twice raises LOCK_INVALID. Pure: no process.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .result import OperationError
+
+FILENAME = "kernelenv.lock"
+FORMAT = 1
+_META_RE = re.compile(r"^#\s*([a-z][a-z0-9_-]*)\s*:\s*(.*?)\s*$")
+_HASH_RE = re.compile(r"^(sha256|sha384|sha512):[0-9a-f]{32,128}$")
+_PYVER_RE = re.compile(r"^\d+\.\d+$")
+
+
+@dataclass
+class Pin:
+    name: str  # as written (normalised by canonical())
+    version: str
+    hashes: list[str]
+    marker: str | None = None
+
+    @property
+    def canonical(self) -> str:
+        from packaging.utils import canonicalize_name
+
+        return canonicalize_name(self.name)
+
+    def line(self) -> str:
+        head = f"{self.name}=={self.version}" + (f" ; {self.marker}" if self.marker else "")
+        return " \\\n".join([head, *(f"    --hash={h}" for h in self.hashes)])
+
+
+@dataclass
+class Lock:
+    python: str  # "3.11": the X.Y the pins were resolved for
+    pins: list[Pin]
+    requested: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)  # resolver, implementation, platform, created
+
+    def by_name(self) -> dict[str, Pin]:
+        return {p.canonical: p for p in self.pins}
+
+    def dumps(self) -> str:
+        lines = [
+            "# kernelenv lock file: exact pins with hashes. Made by `kernelenv lock`; apply with `kernelenv sync`.",
+            "# Also a pip requirements file: pip install --require-hashes --no-deps -r kernelenv.lock",
+            f"# kernelenv-lock: {FORMAT}",
+            f"# python: {self.python}",
+            f"# requested: {', '.join(self.requested)}",
+        ]
+        lines += [f"# {k}: {v}" for k, v in sorted(self.meta.items()) if k not in ("kernelenv-lock", "python", "requested")]
+        lines += [p.line() for p in sorted(self.pins, key=lambda p: p.canonical)]
+        return "\n".join(lines) + "\n"
+
+
+def path_in(project: Path) -> Path:
+    return project / FILENAME
+
+
+def _invalid(path: Path, why: str) -> OperationError:
+    return OperationError(
+        "LOCK_INVALID",
+        f"{path} is not a valid kernelenv lock: {why}",
+        hint="re-create it with `kernelenv lock`",
+        path=path,
+    )
+
+
+def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
+    """Parse a lock; raises LOCK_INVALID naming the first thing wrong."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    meta: dict[str, str] = {}
+    logical: list[tuple[int, str]] = []
+    buf, start = "", 0
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not buf:
+            start = n
+        if line.startswith("#") and not buf:
+            m = _META_RE.match(line)
+            if m:
+                meta.setdefault(m[1], m[2])
+            continue
+        if line.endswith("\\"):
+            buf += line[:-1] + " "
+            continue
+        buf += line
+        if buf.strip():
+            logical.append((start, buf.strip()))
+        buf = ""
+    if buf.strip():
+        raise _invalid(path, "it ends in the middle of an entry (truncated?)")
+    if meta.get("kernelenv-lock") != str(FORMAT):
+        raise _invalid(path, f"no '# kernelenv-lock: {FORMAT}' header line")
+    python = meta.get("python", "")
+    if not _PYVER_RE.match(python):
+        raise _invalid(path, f"the '# python:' header is {python!r}, not a version such as 3.11")
+    pins: list[Pin] = []
+    seen: set[str] = set()
+    for n, entry in logical:
+        words = entry.split()
+        hashes = [w[len("--hash=") :] for w in words if w.startswith("--hash=")]
+        spec = " ".join(w for w in words if not w.startswith("--hash="))
+        if any(w.startswith("-") and not w.startswith("--hash=") for w in words):
+            raise _invalid(path, f"line {n}: options other than --hash are not allowed ({entry[:60]!r})")
+        try:
+            req = Requirement(spec)
+        except InvalidRequirement as exc:
+            raise _invalid(path, f"line {n}: {exc}") from None
+        specs = list(req.specifier)
+        if len(specs) != 1 or specs[0].operator != "==" or "*" in specs[0].version or req.url:
+            raise _invalid(path, f"line {n}: {req.name} is not pinned with =={''}VERSION")
+        if not hashes or not all(_HASH_RE.match(h) for h in hashes):
+            raise _invalid(path, f"line {n}: {req.name} has no valid --hash=sha256:...")
+        pin = Pin(req.name, specs[0].version, hashes, str(req.marker) if req.marker else None)
+        if pin.canonical in seen:
+            raise _invalid(path, f"line {n}: {req.name} is named twice")
+        seen.add(pin.canonical)
+        pins.append(pin)
+    if not pins:
+        raise _invalid(path, "it pins no package")
+    requested = [r.strip() for r in meta.get("requested", "").split(",") if r.strip()]
+    extra = {k: v for k, v in meta.items() if k not in ("kernelenv-lock", "python", "requested")}
+    return Lock(python, pins, requested, extra)
+
+
+def read(path: Path) -> Lock:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _invalid(path, f"cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _invalid(path, "it is not UTF-8 text") from None
+    return loads(text, path)
+
+
+def write(path: Path, lock: Lock) -> None:
+    """Write atomically (a reader never sees half a lock)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(lock.dumps())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -> None:
+    """LOCK_INVALID unless the lock was made for this X.Y."""
+    have = f"{version[0]}.{version[1]}"
+    if have != lock.python:
+        raise OperationError(
+            "LOCK_INVALID",
+            f"{path} is for Python {lock.python}, the venv {venv} has Python {have}",
+            hint=f"rebuild the venv with `kernelenv repair --python {lock.python}`, or re-lock for {have} with `kernelenv lock`",
+            path=path,
+            lock_python=lock.python,
+            venv_python=have,
+        )
