@@ -63,6 +63,7 @@ def _create(args: argparse.Namespace, r: Renderer) -> Result:
         display_name=args.display_name,
         packages=list(args.with_ or []),
         requirement_files=[Path(f).absolute() for f in (args.requirement or [])],
+        profile=args.profile,
     )
     return create.run(_ctx(args, r, args.project), opts)
 
@@ -91,6 +92,27 @@ def _remove(args: argparse.Namespace, r: Renderer) -> Result:
     return remove.run(_ctx(args, r), args.target, keep_venv=args.keep_venv, dry_run=args.dry_run)
 
 
+def _verify(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import verify
+
+    opts = verify.VerifyOptions(
+        kernel=args.kernel,
+        only=[t.strip() for t in (args.only or "").split(",") if t.strip()],
+        notebooks=Path(args.notebooks).absolute() if args.notebooks else None,
+        output=Path(args.output).absolute() if args.output else None,
+        timeout=args.timeout,
+    )
+    return verify.run(_ctx(args, r, args.project), opts)
+
+
+def _notebooks(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import notebooks
+
+    return notebooks.run(
+        _ctx(args, r, args.project), Path(args.dest).absolute() if args.dest else None, kernel=args.kernel, force=args.force
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
@@ -103,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", help="name shown in Jupyter (default: 'Python 3.X (project)')")
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also install PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
+    p.add_argument("--profile", choices=("minimal", "data", "dl"), help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
     p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
     _python_installer(p)
     _scope(p)
@@ -131,6 +154,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     _common(p)
     p.set_defaults(handler=_remove)
+
+    p = sub.add_parser("verify", help="run the tutorial (or your) notebooks in the project's kernel")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--kernel", metavar="NAME", help="verify this kernelspec instead of the project's")
+    p.add_argument("--only", metavar="A,B", help="only these notebooks: environment, numpy, pandas, tensorflow, or file names")
+    p.add_argument("--notebooks", metavar="DIR", help="run the notebooks in DIR (default: kernelenv's tutorial notebooks)")
+    p.add_argument("--output", metavar="DIR", help="write executed notebooks here (default: PROJECT/.kernelenv/verify)")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds a notebook may run (default 600)")
+    _common(p)
+    p.set_defaults(handler=_verify)
+
+    p = sub.add_parser("notebooks", help="copy the tutorial notebooks into the project, set to its kernel")
+    p.add_argument("dest", nargs="?", metavar="DEST", help="folder to copy into (default: PROJECT/notebooks)")
+    p.add_argument("--project", metavar="DIR", help="the project whose kernel the notebooks use (default: the current folder)")
+    p.add_argument("--kernel", metavar="NAME", help="use this kernelspec instead of the project's")
+    p.add_argument("--force", action="store_true", help="also overwrite notebooks you changed")
+    _common(p)
+    p.set_defaults(handler=_notebooks)
     return parser
 
 

@@ -52,15 +52,23 @@ class Completed:
         return self.returncode == 0
 
     def last_error_line(self) -> str:
-        """The most telling line of stderr (or stdout) for a one-line message."""
-        for text in (self.stderr, self.stdout):
-            lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-            for ln in reversed(lines):
-                if ln.lower().startswith(("error", "×", "x ", "╰─▶", "because")) or "error" in ln.lower():
-                    return ln.lstrip("×╰─▶ ").strip()
-            if lines:
-                return lines[-1]
-        return f"exit code {self.returncode}"
+        """The most telling line of the output, for a one-line message.
+
+        uv puts the reason on a line starting "Because"; pip on its first "ERROR:" line.
+        """
+        text = self.stderr + "\n" + self.stdout
+        lines = [ln.strip().lstrip("×╰─▶│ ").strip() for ln in text.splitlines()]
+        lines = [ln[len("cause:"):].strip() if ln.startswith("cause:") else ln for ln in lines]
+        lines = [ln for ln in lines if ln]
+        for test in (
+            lambda ln: ln.startswith("Because"),
+            lambda ln: ln.startswith("ERROR:"),
+            lambda ln: "error" in ln.lower(),
+        ):
+            hits = [ln for ln in lines if test(ln)]
+            if hits:
+                return hits[0] if len(hits[0]) <= 300 else hits[0][:297] + "..."
+        return lines[-1][:300] if lines else f"exit code {self.returncode}"
 
 
 def clean_env(extra: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None) -> dict[str, str]:

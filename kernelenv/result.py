@@ -37,12 +37,16 @@ ERROR_CODES = {
     "JUPYTER_DIR_UNWRITABLE": "the Jupyter data folder cannot be written",
     "LOCKED": "another kernelenv run holds the project's lock",
     "LOCK_INVALID": "the lock file is corrupt or for another Python",
+    "LOCK_NOT_FOUND": "the project has no kernelenv.lock (run `kernelenv lock`)",
+    "EXPORT_EXISTS": "an export target exists and kernelenv did not write it (use --force)",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",
     "INSTALLER_UNAVAILABLE": "the asked-for installer cannot run",
     "KERNEL_START_FAILED": "the kernel did not start",
     "NOTEBOOK_FAILED": "a verification notebook failed",
+    "HASH_MISMATCH": "a download does not match the hash in the lock; nothing was changed",
+    "RESOLVE_FAILED": "the packages asked for cannot be resolved together",
     "INTERRUPTED": "interrupted (Ctrl-C); what this run made was removed",
     "INTERNAL": "a bug in kernelenv: please report it",
 }

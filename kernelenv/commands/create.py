@@ -6,6 +6,7 @@ is removed again when it fails or is interrupted; an existing venv is left in pl
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -14,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import installer as inst
-from .. import proc, pythons
+from .. import lockfile, proc, projectfile, pythons
 from .. import venv as venvmod
 from ..context import Context
 from ..kernelspec import slug
 from ..result import OperationError, Result
 from . import common
+from . import sync as lock_sync
 
 BASE_PACKAGES = ["ipykernel"]
 
@@ -50,6 +52,7 @@ class CreateOptions:
     requirement_files: list[Path] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
     profile: str | None = None  # minimal | data | dl: see kernelenv/profiles.py
+    offline: bool = False  # with a lock: install from the cache alone
 
 
 def run(ctx: Context, opts: CreateOptions) -> Result:
@@ -57,11 +60,19 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
     project = ctx.project
     if not project.is_dir():
         raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    # [tool.kernelenv] / kernelenv.toml: flags win over the file, the file over defaults
+    opts, file_python, _ = projectfile.apply(project, opts, None)
     name = opts.name if opts.name is not None else slug(project.name)
     common.check_name(name)
     for f in opts.requirement_files:
         if not f.is_file():
             raise OperationError("REQUIREMENTS_NOT_FOUND", f"requirements file {f} does not exist", path=f)
+    lock = lock_sync.load(project)  # create uses the lock when there is one (LOCK_INVALID before anything is touched)
+    if lock is not None:
+        lock_sync.check_requested(lock, opts.packages, lockfile.path_in(project))
+        ctx = lock_sync.with_lock_python(ctx, lock)
+    if ctx.python is None and file_python is not None:  # the file's python, else requires-python
+        ctx = dataclasses.replace(ctx, python=file_python)
     venv = ctx.venv
     if venv.exists() or venv.is_symlink():
         if not venv.is_dir() or not venvmod.is_venv(venv):
@@ -86,7 +97,13 @@ def _create_locked(ctx: Context, opts: CreateOptions, name: str, project: Path, 
     info, created = _ensure_venv(ctx, venv, project, durations)
     python = venvmod.python_of(venv)
     try:
-        installed, installer_name = _sync_packages(ctx, opts, venv, python, info, created, durations)
+        lock = lock_sync.load(project)
+        if lock is not None:
+            installed, _, installer_name = lock_sync.apply(
+                ctx, venv, lockfile.path_in(project), lock, info, offline=opts.offline, durations=durations
+            )
+        else:
+            installed, installer_name = _sync_packages(ctx, opts, venv, python, info, created, durations)
         venvmod.write_mark(venv, state="ready", project=project)
         ctx.progress("register", f"registering kernel {name}", 3, 3)
         t = time.monotonic()
@@ -140,7 +157,7 @@ def _with_profile(ctx: Context, opts: CreateOptions, venv: Path) -> CreateOption
 
 def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tuple[pythons.PythonInfo, bool]:
     """Reuse a healthy venv, rebuild one kernelenv owns that is broken or half-made, or make one."""
-    wanted = pythons.resolve(ctx.python) if (ctx.python or not venvmod.is_venv(venv)) else None
+    wanted = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir) if (ctx.python or not venvmod.is_venv(venv)) else None
     if venvmod.is_venv(venv):
         mark = venvmod.read_mark(venv)
         reason = None
@@ -151,8 +168,8 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
             reason = f"its python does not run ({exc.info.message})"
         if mark and mark.get("state") != "ready":
             reason = "an earlier run did not finish it"
-        elif info and wanted and info.version[:2] != wanted.version[:2]:
-            reason = f"it has Python {info.short}, Python {wanted.short} was asked for"
+        elif info and ctx.python and not pythons.satisfies(info, ctx.python, wanted):
+            reason = f"it has Python {info.version_str}, --python {ctx.python} was asked for"
         if reason is None and info is not None:
             return info, False
         if not venvmod.owned(venv):
@@ -172,7 +189,13 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
     t = time.monotonic()
     base_python = _base_interpreter(wanted)
     try:
-        venvmod.create(venv, base_python, with_pip=(name == "pip"))
+        # virtualenv's bundled pip no longer installs on 3.8: seed that one with its own ensurepip
+        seed = name == "pip" and wanted.version[:2] >= (3, 9)
+        venvmod.create(venv, base_python, with_pip=seed)
+        if name == "pip" and not seed:
+            done = proc.run([str(venvmod.python_of(venv)), "-m", "ensurepip", "--default-pip"], timeout=300)
+            if not done.ok:
+                raise OperationError("VENV_CREATE_FAILED", f"ensurepip failed in {venv}: {done.last_error_line()}", venv=venv)
         venvmod.write_mark(venv, state="creating", project=project, installer=name)
     except BaseException:
         shutil.rmtree(venv, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""init: write the project file ([tool.kernelenv], or kernelenv.toml) from flags.
+
+Only the keys given change; the rest of an existing file, comments included, is kept.
+With no flags and no settings yet, it writes a starting point: the kernel name and the
+Python that `create` would pick now (unless requires-python already decides it).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .. import projectfile, pythons
+from ..context import Context
+from ..kernelspec import slug
+from ..result import OperationError, Result
+from . import common
+
+
+def run(ctx: Context, updates: dict[str, Any]) -> Result:
+    project = ctx.project
+    if not project.is_dir():
+        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    if "name" in updates:
+        common.check_name(updates["name"])
+    before = projectfile.load(project)
+    if not updates and not before.settings:
+        updates = {"name": slug(project.name)}
+        if not before.requires_python:
+            updates["python"] = pythons.resolve(None).short
+        updates["packages"] = []
+    path, created, changed = projectfile.write(project, updates)
+    after = projectfile.load(project)
+    spec = after.python_spec()
+    resolved = None
+    try:
+        resolved = pythons.resolve(spec, cache_dir=ctx.cache_dir).to_json() if spec else None
+    except OperationError:
+        resolved = None  # the file may name a Python other machines have; create will say
+    return Result(
+        "init",
+        {
+            "project": project,
+            "file": path,
+            "file_created": created,
+            "changed": changed,
+            "settings": after.settings,
+            "python": resolved,
+        },
+    )

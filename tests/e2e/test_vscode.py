@@ -1,0 +1,178 @@
+"""The VS Code extension end to end: code-server from npm, the .vsix the build made, headless Chromium.
+
+F1 "Kernelenv: Create Project Environment" on a workspace folder makes the kernelspec in the
+test's JUPYTER_DATA_DIR, and that kernel (started with jupyter_client) runs in the project's
+venv; F1 "Kernelenv: Remove Kernel" removes it and the venv.
+
+Tools: scripts/install-e2e-tools.sh. Missing tools fail the test unless KERNELENV_SKIP_E2E=1.
+KERNELENV_SCREENSHOTS=1 writes docs/vscode-palette.png and docs/vscode-result.png.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import vscode_helpers as vs
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+PROJECT = "vsdemo"
+
+
+@pytest.fixture(scope="module")
+def cli_venv(tmp_path_factory) -> Path:
+    """kernelenv installed from this checkout into its own venv, as a user would have it.
+
+    The extension finds it through the `kernelenv.path` user setting: the extension host's
+    PATH is the login shell's, not ours."""
+    vs.require_tools()
+    venv = tmp_path_factory.mktemp("cli") / "venv"
+    uv = [sys.executable, "-m", "uv"]
+    try:
+        subprocess.run([*uv, "--version"], check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        uv = ["uv"]
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    subprocess.run([*uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [*uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(vs.REPO)],
+        check=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    exe = venv / "bin" / "kernelenv"
+    assert exe.exists(), exe
+    return exe
+
+
+@pytest.fixture
+def browser_page(jupyter):
+    """A headless Chromium page; its HOME is the test's."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(vs.CHROMIUM),
+            headless=True,
+            args=vs.CHROMIUM_ARGS,
+            env={**os.environ, "HOME": str(jupyter.home)},
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 860})
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def code_server(jupyter, cli_venv, tmp_path):
+    """code-server with the extension installed, opened on an empty project folder."""
+    vs.require_tools()
+    vsix = vs.ensure_vsix()
+    folder = tmp_path / "work" / PROJECT
+    folder.mkdir(parents=True)
+    settings = {
+        "kernelenv.path": str(cli_venv),
+        "kernelenv.defaultProfile": "minimal",
+        "kernelenv.scope": "user",
+    }
+    env = vs.code_server_env(jupyter.env())  # HOME and JUPYTER_* of the test
+    server = vs.start_code_server(tmp_path, folder, vsix, settings, env)
+    server.folder = folder  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _fail(page, server, tmp_path: Path, why: str) -> None:
+    try:
+        page.screenshot(path=str(tmp_path / "failure.png"))
+    except Exception:
+        pass
+    pytest.fail(
+        f"{why}\nscreenshot: {tmp_path / 'failure.png'}\n--- Kernelenv output\n{server.extension_output()}\n"
+        f"--- code-server log\n{server.log_tail()}",
+        pytrace=False,
+    )
+
+
+def test_create_and_remove_from_the_palette(code_server, browser_page, jupyter, kernel, tmp_path):
+    page = browser_page
+    folder: Path = code_server.folder
+    kernelspec_dir = jupyter.kernels / PROJECT
+    venv = folder / ".venv"
+
+    page.goto(code_server.url, wait_until="domcontentloaded")
+    vs.wait_workbench(page)
+
+    # The palette lists the extension's commands (once the extension host has scanned them).
+    try:
+        vs.open_palette(page, "Kernelenv")
+        page.locator(f"{vs.QUICK_INPUT} .monaco-list-row", has_text="Kernelenv: Create Project Environment").first.wait_for(timeout=30000)
+    except Exception as e:  # noqa: BLE001
+        _fail(page, code_server, tmp_path, f"the Kernelenv commands are not in the palette: {e}")
+    page.wait_for_timeout(300)
+    vs.screenshot(page, "vscode-palette.png")
+    page.keyboard.press("Escape")
+
+    # Create Project Environment on the workspace folder.
+    try:
+        vs.run_command(page, "Kernelenv: Create Project Environment")
+        note = vs.wait_toast(page, "Open a notebook", timeout_s=300, answer_picks=True)
+    except AssertionError as e:
+        _fail(page, code_server, tmp_path, str(e))
+    assert PROJECT in note, note
+    page.wait_for_timeout(1000)  # the status bar refresh after create
+    vs.screenshot(page, "vscode-result.png")
+
+    spec_file = kernelspec_dir / "kernel.json"
+    assert spec_file.exists(), f"no kernelspec in {jupyter.kernels}: {list(jupyter.kernels.glob('*'))}"
+    spec = json.loads(spec_file.read_text())
+    assert Path(spec["argv"][0]).parent.parent == venv, spec["argv"]
+    assert (venv / "pyvenv.cfg").exists()
+
+    # That kernel, started by jupyter_client from the test's JUPYTER_DATA_DIR, runs in the project's venv.
+    k = kernel(PROJECT, kernel_dirs=[jupyter.kernels])
+    out = k.run("import sys, os; print(sys.prefix); print(os.environ.get('VIRTUAL_ENV', ''))")
+    prefix, virtual_env = out.split()[:2]
+    assert Path(prefix).resolve() == venv.resolve(), out
+    assert Path(virtual_env).resolve() == venv.resolve(), out
+    k.shutdown()
+
+    # The status bar shows the project's kernel.
+    status = page.locator(".part.statusbar", has_text=PROJECT)
+    assert status.count() >= 1, page.locator(".part.statusbar").inner_text()
+
+    # Remove Kernel: pick it, confirm (the question names the kernelspec and the venv), gone.
+    for t in page.locator(f"{vs.TOAST} .codicon-notifications-clear, {vs.TOAST} .codicon-close").all():
+        try:
+            t.click(timeout=1000)
+        except Exception:
+            pass
+    try:
+        vs.run_command(page, "Kernelenv: Remove Kernel")
+        page.locator(f"{vs.QUICK_INPUT} .monaco-list-row", has_text=PROJECT).first.wait_for(timeout=30000)
+        page.keyboard.type(PROJECT, delay=10)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        dialog = page.locator(".monaco-dialog-box")
+        dialog.wait_for(timeout=30000)
+        question = dialog.inner_text()
+        assert str(kernelspec_dir) in question and str(venv) in question, question
+        dialog.get_by_role("button", name="Remove").click()
+        vs.wait_toast(page, f"removed kernel '{PROJECT}'", timeout_s=120)
+    except AssertionError as e:
+        _fail(page, code_server, tmp_path, str(e))
+    except Exception as e:  # noqa: BLE001  (playwright timeouts)
+        _fail(page, code_server, tmp_path, f"{type(e).__name__}: {e}")
+
+    assert not kernelspec_dir.exists(), list(kernelspec_dir.iterdir())
+    assert not venv.exists(), list(venv.iterdir())
