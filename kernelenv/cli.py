@@ -35,8 +35,14 @@ def _scope(p: argparse.ArgumentParser) -> None:
     g.add_argument("--prefix", metavar="P", help="P/share/jupyter/kernels")
 
 
+PYTHON_HELP = (
+    "3.12, 3.12.1, >=3.10, cpython3.9 or a path (see `kernelenv pythons`); default: the project file's"
+    " python, else the newest Python meeting its requires-python, else the one running kernelenv"
+)
+
+
 def _python_installer(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--python", metavar="PY", help="interpreter path or version such as 3.12 (default: the one running kernelenv)")
+    p.add_argument("--python", metavar="PY", help=PYTHON_HELP)
     p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: uv, pip when uv cannot run")
 
 
@@ -86,6 +92,28 @@ def _list(args: argparse.Namespace, r: Renderer) -> Result:
     return list_cmd.run(_ctx(args, r))
 
 
+def _pythons(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import pythons
+
+    return pythons.run(_ctx(args, r))
+
+
+def _init(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import init
+
+    updates: dict = {}
+    for flag, key in (("python", "python"), ("name", "name"), ("display_name", "display-name"), ("profile", "profile")):
+        if getattr(args, flag) is not None:
+            updates[key] = getattr(args, flag)
+    if args.with_ is not None:
+        updates["packages"] = list(args.with_)
+    if args.requirement is not None:
+        updates["requirements"] = list(args.requirement)
+    if args.env is not None:
+        updates["env"] = list(args.env)  # KEY=VALUE items, parsed by init
+    return init.run(_ctx(args, r, args.project), updates)
+
+
 def _remove(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import remove
 
@@ -133,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_create)
 
     p = sub.add_parser("register", help="register an existing venv or interpreter as a kernel")
-    p.add_argument("env", metavar="ENV_OR_PYTHON")
+    p.add_argument("env", metavar="ENV_OR_PYTHON", nargs="?", help="a venv folder or an interpreter (or use --python)")
+    p.add_argument("--python", metavar="PY", help="the interpreter to register: 3.12, >=3.10, cpython3.9 or a path")
     p.add_argument("--name")
     p.add_argument("--display-name")
     p.add_argument("--install-ipykernel", action="store_true", help="install ipykernel when it is missing")
@@ -172,6 +201,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="also overwrite notebooks you changed")
     _common(p)
     p.set_defaults(handler=_notebooks)
+
+    p = sub.add_parser("pythons", help="every Python interpreter on this machine (cached: a warm call starts none)")
+    _common(p)
+    p.set_defaults(handler=_pythons)
+
+    p = sub.add_parser("init", help="write the project file ([tool.kernelenv] or kernelenv.toml) from flags")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--python", metavar="PY", help="3.12, >=3.10, cpython3.9 or a path")
+    p.add_argument("--name", help="kernel name")
+    p.add_argument("--display-name", help="name shown in Jupyter")
+    p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="packages (repeatable; replaces the list)")
+    p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="requirements files (repeatable)")
+    p.add_argument("--profile", help="package set (see `kernelenv create --help`)")
+    p.add_argument("--env", action="append", metavar="KEY=VALUE", help="an extra kernel environment variable (repeatable)")
+    _common(p)
+    p.set_defaults(handler=_init)
     return parser
 
 

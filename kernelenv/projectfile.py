@@ -197,8 +197,13 @@ def load(project: Path) -> ProjectFile:
                 f"and [tool.kernelenv] in {pyproject} both hold kernelenv settings",
                 "in one place only: keep [tool.kernelenv] or kernelenv.toml",
             )
-        pf.path, pf.section = ktoml, ""
-        pf.settings = validate(ktoml, "", _load_toml(ktoml))
+        data = _load_toml(ktoml)
+        if set(data) == {"tool"} and isinstance(data["tool"], dict) and set(data["tool"]) == {"kernelenv"}:
+            pf.path, pf.section = ktoml, "tool.kernelenv"  # the pyproject form, copied as is
+            pf.settings = validate(ktoml, "tool.kernelenv", data["tool"]["kernelenv"])
+        else:
+            pf.path, pf.section = ktoml, ""
+            pf.settings = validate(ktoml, "", data)
     return pf
 
 
@@ -257,7 +262,7 @@ def write(project: Path, updates: dict[str, Any]) -> tuple[Path, bool, list[str]
     else:
         load(project)  # refuse to edit a file that is already invalid
         doc = tomlkit.parse(path.read_text(encoding="utf-8"))
-    if in_pyproject:
+    if in_pyproject or ("tool" in doc and "kernelenv" in doc["tool"]):
         if "tool" not in doc:
             doc.add(tomlkit.nl())
             doc["tool"] = tomlkit.table(is_super_table=True)

@@ -253,10 +253,10 @@ def _shim_targets(path: str, env: Mapping[str, str]) -> list[tuple[str, str]] | 
         return None
     text = head.decode("utf-8", "replace")
     m = re.search(r'PYENV_ROOT="([^"]+)"', text)
-    if m or "pyenv" in text and "exec" in text:
+    if m or re.search(r"libexec/pyenv\b|\bpyenv exec\b", text):
         root = Path(m.group(1)) if m else _pyenv_root(env)
         return [("pyenv", p) for p in _named(root / "versions", name)]
-    if "asdf" in text and "exec" in text:
+    if re.search(r"\basdf exec\b|asdf-plugin:", text):
         return [("asdf", p) for p in _named(_asdf_root(env) / "installs" / "python", name)]
     return None
 

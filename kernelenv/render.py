@@ -118,7 +118,36 @@ def _remove(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _pythons(d: dict[str, Any]) -> str:
+    rows = d.get("pythons", [])
+    if not rows:
+        return "no Python interpreters found"
+    table = [("VERSION", "IMPL", "FOUND IN", "VENV", "PATH")]
+    for p in rows:
+        ok = "yes" if p["can_venv"] and p["supported"] else ("too old" if p["version"] else "broken")
+        table.append((p["version"] or "?", p["implementation"] or "?", ", ".join(p["found_in"]), ok, p["path"]))
+    widths = [max(len(str(r[i])) for r in table) for i in range(len(table[0]) - 1)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + str(r[-1]) for r in table]
+    c = d.get("cache", {})
+    lines.append(f"({c.get('probed', 0)} probed, {c.get('cached', 0)} from the cache; oldest supported: {d.get('oldest_supported')})")
+    return "\n".join(lines)
+
+
+def _init(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    verb = "created" if d.get("file_created") else ("updated" if d.get("changed") else "unchanged")
+    lines = [f"{verb} {d['file']}" + (f" ({', '.join(d['changed'])})" if d.get("changed") else "")]
+    py = d.get("python")
+    if py:
+        lines.append(f"  python {py['version']} -> {py['path']}")
+    lines.append("next: kernelenv create")
+    return "\n".join(lines)
+
+
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
+    "pythons": _pythons,
+    "init": _init,
     "create": _create,
     "register": _register,
     "list": _list,

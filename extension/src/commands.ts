@@ -487,6 +487,7 @@ export class Kernelenv {
     try {
       cli = await this.cli();
     } catch (e) {
+      this.host.log.append(`status: ${(e as Error).message}`);
       this.host.setStatus({
         text: "$(warning) kernelenv",
         tooltip: `Kernelenv: ${(e as Error).message}. Click to configure.`,
@@ -499,6 +500,7 @@ export class Kernelenv {
     try {
       env = expectOk(await this.run(cli, "list", []));
     } catch (e) {
+      this.host.log.append(`status: ${(e as Error).message}`);
       this.host.setStatus({ text: "$(warning) kernelenv", tooltip: `Kernelenv: ${(e as Error).message}`, command: COMMANDS.showLog, warning: true });
       return;
     }

@@ -19,6 +19,8 @@ def run(ctx: Context, updates: dict[str, Any]) -> Result:
     project = ctx.project
     if not project.is_dir():
         raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    if isinstance(updates.get("env"), list):
+        updates = {**updates, "env": _env_items(updates["env"])}
     if "name" in updates:
         common.check_name(updates["name"])
     before = projectfile.load(project)
@@ -46,3 +48,13 @@ def run(ctx: Context, updates: dict[str, Any]) -> Result:
             "python": resolved,
         },
     )
+
+
+def _env_items(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise OperationError("USAGE", f"kernelenv init: --env {item!r} is not KEY=VALUE", hint="e.g. --env MPLBACKEND=Agg")
+        env[key] = value
+    return env

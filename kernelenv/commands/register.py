@@ -15,12 +15,16 @@ from . import common
 
 def run(
     ctx: Context,
-    target: str,
+    target: str | None,
     *,
     name: str | None = None,
     display_name: str | None = None,
     install_ipykernel: bool = False,
 ) -> Result:
+    if target is not None and ctx.python is not None:
+        raise OperationError("USAGE", "kernelenv register: give ENV_OR_PYTHON or --python, not both")
+    if target is None:  # --python 3.12 (or nothing: the interpreter running kernelenv)
+        target = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir).path
     path = Path(os.path.abspath(os.path.expanduser(target)))
     if path.is_dir():
         if not venvmod.is_venv(path):

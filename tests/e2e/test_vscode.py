@@ -115,10 +115,9 @@ def test_create_and_remove_from_the_palette(code_server, browser_page, jupyter, 
 
     # The palette lists the extension's commands (once the extension host has scanned them).
     try:
-        vs.open_palette(page, "Kernelenv")
-        page.locator(f"{vs.QUICK_INPUT} .monaco-list-row", has_text="Kernelenv: Create Project Environment").first.wait_for(timeout=30000)
-    except Exception as e:  # noqa: BLE001
-        _fail(page, code_server, tmp_path, f"the Kernelenv commands are not in the palette: {e}")
+        vs.wait_palette_lists(page, "Kernelenv", "Kernelenv: Create Project Environment")
+    except AssertionError as e:
+        _fail(page, code_server, tmp_path, str(e))
     page.wait_for_timeout(300)
     vs.screenshot(page, "vscode-palette.png")
     page.keyboard.press("Escape")

@@ -245,20 +245,25 @@ def open_palette(page, text: str) -> None:
     page.keyboard.type(text, delay=10)
 
 
-def run_command(page, title: str, tries: int = 20) -> None:
-    """F1, the command's title, Enter; retried until the extension's commands are registered."""
+def wait_palette_lists(page, text: str, title: str, tries: int = 30) -> None:
+    """F1 and `text` until the row `title` shows: the palette does not refresh while open, so
+    it is closed and opened again until the extension host has registered the commands."""
     for _ in range(tries):
-        open_palette(page, title)
+        open_palette(page, text)
         row = page.locator(f"{QUICK_INPUT} .monaco-list-row", has_text=title)
         try:
-            row.first.wait_for(state="visible", timeout=3000)
+            row.first.wait_for(state="visible", timeout=2000)
+            return
         except Exception:
             page.keyboard.press("Escape")
             page.wait_for_timeout(1000)
-            continue
-        page.keyboard.press("Enter")
-        return
     raise AssertionError(f"'{title}' never appeared in the command palette")
+
+
+def run_command(page, title: str) -> None:
+    """F1, the command's title, Enter."""
+    wait_palette_lists(page, title, title)
+    page.keyboard.press("Enter")
 
 
 def toasts(page) -> list[str]:

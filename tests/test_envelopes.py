@@ -1,0 +1,65 @@
+"""Real CLI envelopes against tests/fixtures/envelopes (the contract the extension's tests read too).
+
+PRODUCERS maps each fixture file to a function that makes the real envelope; every
+fixture must have one, so a fixture can't drift from what the CLI really prints.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, make_project, run_cli
+from envelope_match import envelope_mismatches, mismatches
+
+ENVELOPES = FIXTURES / "envelopes"
+
+
+def _project(tmp: Path, created: bool = False) -> Path:
+    p = make_project(tmp)
+    if created:
+        assert run_cli("create", p, "--json").rc == 0
+    return p
+
+
+def _foreign(jupyter, name: str = "demo") -> None:
+    d = jupyter.kernels / name
+    d.mkdir(parents=True)
+    (d / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "x", "language": "python"}))
+
+
+PRODUCERS = {
+    "create-ok.json": lambda j, t: run_cli("create", _project(t), "--json"),
+    "create-error-name-invalid.json": lambda j, t: run_cli("create", _project(t), "--name", "My Kernel", "--json"),
+    "create-error-kernel-exists.json": lambda j, t: (_foreign(j), run_cli("create", _project(t), "--json"))[1],
+    "list-ok.json": lambda j, t: (_project(t, True), run_cli("list", "--json"))[1],
+    "register-ok.json": lambda j, t: run_cli("register", _project(t, True) / ".venv", "--name", "reg", "--json"),
+    "remove-ok.json": lambda j, t: (_project(t, True), run_cli("remove", "demo", "--json"))[1],
+    "remove-error-not-found.json": lambda j, t: run_cli("remove", "nope", "--json"),
+}
+
+# Each new verb adds its fixtures' producers to PRODUCERS above.
+
+
+def test_every_fixture_has_a_producer():
+    files = sorted(p.name for p in ENVELOPES.glob("*.json"))
+    assert files, "no fixtures"
+    assert sorted(set(files) - set(PRODUCERS)) == []
+    assert sorted(set(PRODUCERS) - set(files)) == []
+
+
+@pytest.mark.parametrize("fixture", sorted(p.name for p in ENVELOPES.glob("*.json")))
+def test_real_envelope_matches_fixture(fixture, jupyter, tmp_path):
+    expected = json.loads((ENVELOPES / fixture).read_text())
+    real = PRODUCERS[fixture](jupyter, tmp_path)
+    assert real.envelope is not None, real
+    assert envelope_mismatches(expected, real.envelope) == [], real.envelope
+    assert real.rc == (0 if expected["status"] == "ok" else real.rc or 1) and (real.rc == 0) == (expected["status"] == "ok")
+
+
+def test_matcher_catches_a_renamed_key():
+    fixture = {"a": {"b": 1}, "l": [{"x": ""}]}
+    assert mismatches(fixture, {"a": {"b": 2}, "l": [{"x": "y"}], "extra": 1}) == []
+    assert mismatches(fixture, {"a": {"c": 2}, "l": [{"x": 1}]}) == ["$.a.b: missing", "$.l[0].x: int is not a string"]
