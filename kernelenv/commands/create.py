@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import installer as inst
-from .. import lockfile, proc, projectfile, pythons
+from .. import bytecode, lockfile, proc, projectfile, pythons
 from .. import venv as venvmod
 from ..context import Context
 from ..kernelspec import slug
@@ -239,6 +239,21 @@ def _satisfied(packages: list[str], have: dict[str, str]) -> bool:
     return True
 
 
+def _warm_bytecode(ctx: Context, venv: Path, python: Path, info: pythons.PythonInfo, harvest: bool) -> None:
+    """Make what a kernel start imports compiled: from kernelenv's cache, else by importing it once."""
+    sites = venvmod.site_packages(venv)
+    if not sites:
+        return
+    cache = ctx.cache_dir / "bytecode" / f"{info.implementation.lower()}-{info.version_str}"
+    missing = bytecode.restore(sites[0], cache)
+    if missing == 0:
+        return
+    ctx.progress("install", "compiling what a kernel start imports", 2, 3)
+    proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
+    if harvest:
+        bytecode.harvest(sites[0], cache)
+
+
 def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[list[str], str]:
     packages = [*BASE_PACKAGES, *opts.packages]
     mark = venvmod.read_mark(venv) or {}
@@ -265,8 +280,7 @@ def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[l
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     if created or "ipykernel" in changed:
         t = time.monotonic()
-        ctx.progress("install", "compiling what a kernel start imports", 2, 3)
-        proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
+        _warm_bytecode(ctx, venv, python, info, harvest=created)
         durations["bytecode"] = round(time.monotonic() - t, 3)
     venvmod.write_mark(venv, request=key, installer=name)
     return changed, name
