@@ -33,8 +33,14 @@ for p in "${apt_pkgs[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     say "apt-get installing: ${missing[*]}"
-    "${sudo_cmd[@]}" apt-get update -qq
-    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+    "${sudo_cmd[@]}" apt-get update -qq </dev/null
+    # dpkg's own chatter goes to a log; only its tail is shown on failure.
+    apt_log="$(mktemp)"
+    if ! "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$apt_log" 2>&1; then
+        tail -n 40 "$apt_log"; rm -f "$apt_log"; say "apt-get install failed"; exit 1
+    fi
+    rm -f "$apt_log"
+    say "apt-get installed: ${missing[*]}"
 else
     say "apt packages already installed: ${apt_pkgs[*]}"
 fi
@@ -52,18 +58,27 @@ else
 fi
 
 # 3. code-server, built with Node 24 first on PATH and its headers for native modules.
-installed_cs=""
-if [ -f "$cs_dir/node_modules/code-server/package.json" ]; then
-    installed_cs="$("$node_home/bin/node" -p "require('$cs_dir/node_modules/code-server/package.json').version" 2>/dev/null || true)"
-fi
-if [ "$installed_cs" = "$code_server_version" ] && [ -f "$cs_entry" ]; then
-    say "code-server $installed_cs already there: $cs_entry"
+#    It counts as installed when it starts and says its version (an interrupted install does not).
+cs_version() {
+    [ -f "$cs_entry" ] || return 0
+    local home; home="$(mktemp -d)"
+    HOME="$home" XDG_CONFIG_HOME="$home" "$node_home/bin/node" "$cs_entry" --version 2>/dev/null \
+        | grep -E "^[0-9]+\.[0-9]+\.[0-9]+ " | head -n 1 | cut -d' ' -f1 || true
+    rm -rf "$home"
+}
+if [ "$(cs_version)" = "$code_server_version" ]; then
+    say "code-server $code_server_version already there: $cs_entry"
 else
     say "installing code-server@$code_server_version into $cs_dir (2 to 3 minutes)"
+    rm -rf "$cs_dir"
     mkdir -p "$cs_dir"
     PATH="$node_home/bin:$PATH" npm_config_nodedir="$node_home" \
         npm install --no-audit --no-fund --loglevel=error --prefix "$cs_dir" "code-server@$code_server_version" </dev/null
-    say "installed code-server $code_server_version"
+    got="$(cs_version)"
+    if [ "$got" != "$code_server_version" ]; then
+        say "code-server does not start (version: '$got')"; exit 1
+    fi
+    say "installed code-server $got"
 fi
 
 say "chromium:    $(command -v chromium || echo MISSING)"

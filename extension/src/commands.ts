@@ -22,6 +22,7 @@ import {
   formatProgress,
   kernelForProject,
   listData,
+  pythonsData,
   registerData,
   removeConfirmText,
   removeConfirmTextFromList,
@@ -53,57 +54,59 @@ export const BUTTONS = {
   openNotebooks: "Open Executed Notebooks",
 } as const;
 
-interface PythonChoice {
-  path: string;
-  version: string | null;
-  label: string;
-}
-
 export interface NotebookResult {
   name: string;
+  /** passed, failed, skipped (verify); written, updated, unchanged, kept (notebooks) */
+  state: string;
   ok: boolean;
+  /** the executed notebook (verify) or the copied one (notebooks), else the source */
   path: string | null;
   message: string | null;
 }
 
-/** Results of `verify` / `notebooks`, read tolerantly (those verbs are newer than the contract fixtures). */
+const BAD_STATES = new Set(["failed", "error"]);
+
+/** Rows of `verify` / `notebooks` data, read tolerantly: an unknown key is never fatal here. */
 export function notebookResults(data: Record<string, unknown>): { results: NotebookResult[]; outputDir: string | null } {
-  const list = Array.isArray(data.notebooks) ? data.notebooks : Array.isArray(data.results) ? data.results : [];
+  const list = Array.isArray(data.notebooks) ? data.notebooks : [];
   const results: NotebookResult[] = [];
   for (const item of list as unknown[]) {
-    if (typeof item === "string") {
-      results.push({ name: path.basename(item), ok: true, path: item, message: null });
-      continue;
-    }
     if (typeof item !== "object" || item === null) {
       continue;
     }
     const o = item as Record<string, unknown>;
-    const p = [o.executed, o.output, o.executed_path, o.dest, o.path].find((v) => typeof v === "string") as string | undefined;
+    const p = [o.output, o.path].find((v) => typeof v === "string") as string | undefined;
     const name = typeof o.name === "string" ? o.name : p ? path.basename(p) : "notebook";
-    const status = o.status ?? o.ok;
-    const ok = status === true || status === "ok" || status === "passed" || status === "copied" || status === undefined;
-    const msg = [o.message, o.error].find((v) => typeof v === "string") as string | undefined;
-    results.push({ name, ok, path: p ?? null, message: msg ?? (typeof status === "string" && !ok ? status : null) });
+    const state = typeof o.status === "string" ? o.status : typeof o.state === "string" ? o.state : "ok";
+    let message: string | null = null;
+    if (typeof o.error === "string") {
+      message = o.error;
+    } else if (typeof o.error === "object" && o.error !== null) {
+      const e = o.error as Record<string, unknown>;
+      message = [e.ename && e.evalue ? `${String(e.ename)}: ${String(e.evalue)}` : null, e.fix ? `fix: ${String(e.fix)}` : null].filter(Boolean).join("; ") || null;
+    }
+    results.push({ name, state, ok: !BAD_STATES.has(state), path: p ?? null, message });
   }
-  const out = [data.output_dir, data.output, data.dest].find((v) => typeof v === "string") as string | undefined;
+  const out = [data.output_dir, data.dest].find((v) => typeof v === "string") as string | undefined;
   return { results, outputDir: out ?? null };
 }
 
-export function pythonChoices(data: Record<string, unknown>): PythonChoice[] {
-  const list = Array.isArray(data.pythons) ? data.pythons : [];
-  const out: PythonChoice[] = [];
-  for (const item of list as unknown[]) {
-    if (typeof item !== "object" || item === null) {
+/** Problems of a `doctor` answer, one line each with its fix. */
+export function doctorProblems(data: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of Array.isArray(data.kernels) ? (data.kernels as unknown[]) : []) {
+    if (typeof k !== "object" || k === null) {
       continue;
     }
-    const o = item as Record<string, unknown>;
-    if (typeof o.path !== "string") {
-      continue;
+    const kr = k as Record<string, unknown>;
+    for (const p of Array.isArray(kr.problems) ? (kr.problems as unknown[]) : []) {
+      if (typeof p === "object" && p !== null) {
+        const pr = p as Record<string, unknown>;
+        out.push(`${String(kr.name ?? "")}: ${String(pr.message ?? pr.code ?? "problem")}${pr.fix ? ` (fix: ${String(pr.fix)})` : ""}`);
+      } else if (typeof p === "string") {
+        out.push(`${String(kr.name ?? "")}: ${p}`);
+      }
     }
-    const version = typeof o.version === "string" ? o.version : null;
-    const impl = typeof o.implementation === "string" ? o.implementation : "Python";
-    out.push({ path: o.path, version, label: version ? `${impl} ${version}` : impl });
   }
   return out;
 }
@@ -222,13 +225,19 @@ export class Kernelenv {
     if (result.exitCode !== 0 || isUsageError(result)) {
       return undefined;
     }
-    const choices = pythonChoices(result.envelope.data);
+    let choices;
+    try {
+      choices = pythonsData(result.envelope).pythons.filter((p) => p.usable);
+    } catch (e) {
+      this.host.log.append(`ignoring the pythons answer: ${(e as Error).message}`);
+      return undefined;
+    }
     if (choices.length <= 1) {
       return undefined;
     }
     const items: PickItem<string>[] = [
       { label: "$(star) Default", description: "the interpreter kernelenv picks", value: "" },
-      ...choices.map((c) => ({ label: c.label, description: c.path, value: c.path })),
+      ...choices.map((c) => ({ label: c.label, description: c.path, detail: c.source ?? undefined, value: c.path })),
     ];
     const picked = await this.host.pick(items, { title: "Kernelenv: Python for the project", placeholder: "Interpreter for the new venv" });
     if (picked === undefined) {
@@ -389,7 +398,13 @@ export class Kernelenv {
       await this.host.info(`Kernelenv: kernel '${kernel.name}' is healthy.`);
       return;
     }
-    const choice = await this.host.warn(`Kernelenv: ${errorText(result.envelope)}`, BUTTONS.showLog);
+    const problems = doctorProblems(result.envelope.data);
+    for (const p of problems) {
+      this.host.log.append(`problem: ${p}`);
+    }
+    const why = result.envelope.errors.length ? errorText(result.envelope) : problems[0] ?? `kernel '${kernel.name}' has problems`;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more, see the log)` : "";
+    const choice = await this.host.warn(`Kernelenv: ${why}${more}`, BUTTONS.showLog);
     if (choice === BUTTONS.showLog) {
       this.host.log.show();
     }
@@ -437,13 +452,14 @@ export class Kernelenv {
 
   /** Run Verification Notebooks / Open Tutorial Notebooks: progress per notebook, summary, open button. */
   async runNotebooks(verb: "verify" | "notebooks"): Promise<void> {
-    const folder = await this.pickFolder(verb === "verify" ? "Kernelenv: Run Verification Notebooks" : "Kernelenv: Open Tutorial Notebooks");
+    const verify = verb === "verify";
+    const folder = await this.pickFolder(verify ? "Kernelenv: Run Verification Notebooks" : "Kernelenv: Open Tutorial Notebooks");
     if (!folder) {
       return;
     }
     const cli = await this.cli();
-    const args = verb === "verify" ? [folder] : [path.join(folder, "kernelenv-notebooks")];
-    const title = verb === "verify" ? "Kernelenv: running the verification notebooks" : "Kernelenv: tutorial notebooks";
+    const args = verify ? [folder] : ["--project", folder];
+    const title = verify ? "Kernelenv: running the verification notebooks" : "Kernelenv: copying the tutorial notebooks";
     const result = await this.runWithProgress(cli, title, verb, args, folder);
     if (result.cancelled) {
       expectOk(result);
@@ -454,17 +470,31 @@ export class Kernelenv {
     }
     const { results, outputDir } = notebookResults(result.envelope.data);
     for (const r of results) {
-      this.host.log.append(`${r.ok ? "PASS" : "FAIL"} ${r.name}${r.path ? `  ${r.path}` : ""}${r.message ? `: ${r.message}` : ""}`);
+      this.host.log.append(`${r.state.toUpperCase()} ${r.name}${r.path ? `  ${r.path}` : ""}${r.message ? `: ${r.message}` : ""}`);
     }
-    const failed = results.filter((r) => !r.ok).length;
-    const files = results.map((r) => r.path).filter((p): p is string => !!p && p.endsWith(".ipynb"));
-    const buttons = files.length ? [BUTTONS.openNotebooks, BUTTONS.showLog] : [BUTTONS.showLog];
+    const files = results
+      .filter((r) => r.state !== "skipped")
+      .map((r) => r.path)
+      .filter((p): p is string => !!p && p.endsWith(".ipynb"));
+    if (!verify && result.exitCode === 0) {
+      for (const f of files.slice(0, 10)) {
+        await this.host.openFile(f);
+      }
+    }
+    const failed = results.filter((r) => !r.ok);
+    const count = (state: string) => results.filter((r) => r.state === state).length;
+    const where = outputDir ? ` in ${outputDir}` : "";
+    const buttons = verify && files.length ? [BUTTONS.openNotebooks, BUTTONS.showLog] : [BUTTONS.showLog];
     let choice: string | undefined;
     if (result.exitCode === 0) {
-      const where = outputDir ? ` in ${outputDir}` : "";
-      choice = await this.host.info(`Kernelenv: ${results.length} notebook(s) ran${where}, all passed.`, ...buttons);
-    } else if (result.envelope.errors.length || failed) {
-      const why = result.envelope.errors.length ? errorText(result.envelope) : `${failed} of ${results.length} notebook(s) failed`;
+      const summary = verify
+        ? `${count("passed")} notebook(s) passed${count("skipped") ? `, ${count("skipped")} skipped` : ""}${where}.`
+        : `${results.length} tutorial notebook(s)${where}, set to the project's kernel.`;
+      choice = await this.host.info(`Kernelenv: ${summary}`, ...buttons);
+    } else {
+      const why = failed.length
+        ? `${failed.length} of ${results.length} notebook(s) failed: ${failed.map((f) => f.name + (f.message ? ` (${f.message})` : "")).join(", ")}`
+        : errorText(result.envelope);
       choice = await this.host.warn(`Kernelenv: ${why}`, ...buttons);
     }
     if (choice === BUTTONS.showLog) {

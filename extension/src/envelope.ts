@@ -243,6 +243,35 @@ export function listData(env: Envelope): ListData {
   return { kernels, searchPath: (d.search_path as unknown[]).map(String) };
 }
 
+export interface PythonInfo {
+  path: string;
+  version: string | null;
+  implementation: string | null;
+  source: string | null;
+  /** supported, can make a venv, and probed without error */
+  usable: boolean;
+  label: string;
+}
+
+export function pythonsData(env: Envelope): { pythons: PythonInfo[]; running: string | null } {
+  const d = env.data;
+  need(Array.isArray(d.pythons), "data.pythons is not a list", d.pythons);
+  const pythons = (d.pythons as unknown[]).map((p, i) => {
+    const where = `data.pythons[${i}]`;
+    need(isObject(p), `${where} is not an object`, p);
+    const o = p as Record<string, unknown>;
+    const path = str(o, "path", where);
+    const version = optStr(o, "version", where);
+    const implementation = optStr(o, "implementation", where);
+    const source = optStr(o, "source", where);
+    const error = optStr(o, "error", where);
+    const usable = bool(o, "supported", where) && o.can_venv !== false && error === null;
+    const label = version ? `${implementation ?? "Python"} ${version}` : (path.split("/").pop() ?? path);
+    return { path, version, implementation, source, usable, label };
+  });
+  return { pythons, running: optStr(d, "running", "data") };
+}
+
 export interface RemoveData {
   name: string;
   kernelspecRemoved: string | null;

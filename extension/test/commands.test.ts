@@ -64,7 +64,13 @@ describe("Create Project Environment", () => {
     const pythons: Script = {
       stdout: JSON.stringify({
         kernelenv: 1, command: "pythons", status: "ok", errors: [],
-        data: { pythons: [{ path: "/usr/bin/python3.11", version: "3.11.2", implementation: "CPython" }, { path: "/opt/py312/bin/python", version: "3.12.4", implementation: "CPython" }] },
+        data: {
+          pythons: [
+            { path: "/usr/bin/python3.11", version: "3.11.2", implementation: "CPython", supported: true, can_venv: true, error: null },
+            { path: "/opt/py312/bin/python", version: "3.12.4", implementation: "CPython", supported: true, can_venv: true, error: null },
+            { path: "/usr/bin/python2.7", version: "2.7.18", implementation: "CPython", supported: false, can_venv: false, error: null },
+          ],
+        },
       }),
     };
     const { host, spawn, k } = setup({ pythons });
@@ -74,6 +80,15 @@ describe("Create Project Environment", () => {
     await k.guard(() => k.createProject());
     assert.deepStrictEqual(host.picks.map((p) => p.title), ["Kernelenv: Create Project Environment", "Kernelenv: Python for the project", "Kernelenv: profile"]);
     assert.deepStrictEqual(spawn.verbs()[1], ["create", "/w/two", "--python", "/opt/py312/bin/python", "--profile", "data", "--sys-prefix", "--json"]);
+    assert.deepStrictEqual(host.picks[1].items.map((i) => i.label), ["$(star) Default", "CPython 3.11.2", "CPython 3.12.4"]);
+  });
+
+  it("one usable Python (the pythons fixture): no question, the CLI's default", async () => {
+    const { host, spawn, k } = setup({ pythons: { stdout: fixtureText("pythons-ok") } });
+    host.settings.defaultProfile = "minimal";
+    await k.guard(() => k.createProject());
+    assert.deepStrictEqual(host.picks, []);
+    assert.deepStrictEqual(spawn.verbs()[1], ["create", "/home/ada/projects/demo", "--user", "--json"]);
   });
 
   it("escaping a pick runs nothing", async () => {
@@ -165,6 +180,18 @@ describe("Show Kernels and Remove Kernel", () => {
     assert.deepStrictEqual(host.opened, ["/home/ada/.local/share/jupyter/kernels/demo/kernel.json"]);
   });
 
+  it("doctor: the problems and their fixes", async () => {
+    const doctor: Script = {
+      stdout: JSON.stringify({ kernelenv: 1, command: "doctor", status: "error", errors: [], data: { kernels: [{ name: "demo", problems: [{ code: "ipykernel-missing", message: "no ipykernel in the venv", fix: "kernelenv create /home/ada/projects/demo" }] }], problems: 1 } }),
+      code: 1,
+    };
+    const { host, spawn, k } = setup({ doctor });
+    host.pickAnswers = [(items) => items[0].value, (items) => items.find((i) => i.value === "doctor")!.value];
+    await k.guard(() => k.showKernels());
+    assert.deepStrictEqual(spawn.verbs()[1], ["doctor", "demo", "--json"]);
+    assert.ok(host.shown.some((s) => s.kind === "warn" && s.message.includes("demo: no ipykernel in the venv (fix: kernelenv create /home/ada/projects/demo)")));
+  });
+
   it("doctor on a CLI without it says to update", async () => {
     const { host, k } = setup();
     host.pickAnswers = [(items) => items[0].value, (items) => items.find((i) => i.value === "doctor")!.value];
@@ -235,7 +262,14 @@ describe("verification and tutorial notebooks", () => {
     const verify: Script = {
       stdout: JSON.stringify({
         kernelenv: 1, command: "verify", status: "ok", errors: [],
-        data: { output_dir: "/w/out", notebooks: [{ name: "01-python.ipynb", status: "ok", executed: "/w/out/01-python.ipynb" }, { name: "02-pip.ipynb", status: "ok", executed: "/w/out/02-pip.ipynb" }] },
+        data: {
+          output_dir: "/w/out",
+          notebooks: [
+            { name: "01-python", path: "/nb/01-python.ipynb", output: "/w/out/01-python.ipynb", status: "passed", duration: 1.2, error: null },
+            { name: "02-pip", path: "/nb/02-pip.ipynb", output: "/w/out/02-pip.ipynb", status: "passed", duration: 0.8, error: null },
+            { name: "04-tensorflow", path: "/nb/04-tensorflow.ipynb", output: null, status: "skipped", duration: 0.0, error: null },
+          ],
+        },
       }),
       stderr: ['{"progress": {"stage": "notebook", "message": "01-python.ipynb", "current": 1, "total": 2}}', '{"progress": {"stage": "notebook", "message": "02-pip.ipynb", "current": 2, "total": 2}}'],
     };
@@ -243,14 +277,39 @@ describe("verification and tutorial notebooks", () => {
     host.buttonFor = (_m, b) => (b.includes(BUTTONS.openNotebooks) ? BUTTONS.openNotebooks : undefined);
     await k.guard(() => k.runNotebooks("verify"));
     assert.deepStrictEqual(host.progressReports.map((r) => r.increment), [50, 50]);
-    assert.ok(host.lines.includes("PASS 01-python.ipynb  /w/out/01-python.ipynb"));
-    assert.ok(host.shown.some((s) => s.kind === "info" && s.message.includes("2 notebook(s) ran in /w/out")));
+    assert.ok(host.lines.includes("PASSED 01-python  /w/out/01-python.ipynb"), host.lines.join("\n"));
+    assert.ok(host.shown.some((s) => s.kind === "info" && s.message.includes("2 notebook(s) passed, 1 skipped in /w/out")), JSON.stringify(host.shown));
     assert.deepStrictEqual(host.opened, ["/w/out/01-python.ipynb", "/w/out/02-pip.ipynb"]);
   });
 
-  it("a failed notebook gives a warning", () => {
-    const r = notebookResults({ notebooks: [{ name: "a.ipynb", status: "failed", error: "NameError" }] });
-    assert.deepStrictEqual(r.results, [{ name: "a.ipynb", ok: false, path: null, message: "NameError" }]);
+  it("a failed notebook: its error and the fix", () => {
+    const r = notebookResults({ notebooks: [{ name: "03-pandas", path: "/nb/03-pandas.ipynb", output: null, status: "failed", error: { ename: "ModuleNotFoundError", evalue: "No module named 'pandas'", fix: "kernelenv create --profile data" } }] });
+    assert.deepStrictEqual(r.results, [
+      { name: "03-pandas", state: "failed", ok: false, path: "/nb/03-pandas.ipynb", message: "ModuleNotFoundError: No module named 'pandas'; fix: kernelenv create --profile data" },
+    ]);
+  });
+
+  it("a failed verify run warns with the failing notebook", async () => {
+    const verify: Script = {
+      stdout: JSON.stringify({ kernelenv: 1, command: "verify", status: "error", errors: [], data: { notebooks: [{ name: "03-pandas", path: "/nb/03-pandas.ipynb", output: "/o/03-pandas.ipynb", status: "failed", error: { ename: "KeyError", evalue: "'x'", fix: null } }] } }),
+      code: 1,
+    };
+    const { host, k } = setup({ verify });
+    await k.guard(() => k.runNotebooks("verify"));
+    const w = host.shown.find((s) => s.kind === "warn")!;
+    assert.ok(w.message.includes("1 of 1 notebook(s) failed: 03-pandas (KeyError: 'x')"), w.message);
+    assert.deepStrictEqual(w.buttons, [BUTTONS.openNotebooks, BUTTONS.showLog]);
+  });
+
+  it("tutorial notebooks are copied into the project and opened", async () => {
+    const notebooks: Script = {
+      stdout: JSON.stringify({ kernelenv: 1, command: "notebooks", status: "ok", errors: [], data: { dest: "/home/ada/projects/demo/notebooks", kernel: { name: "demo", display_name: "Python 3.11 (demo)" }, notebooks: [{ name: "01-environment", path: "/home/ada/projects/demo/notebooks/01-environment.ipynb", state: "written" }] } }),
+    };
+    const { host, spawn, k } = setup({ notebooks });
+    await k.guard(() => k.runNotebooks("notebooks"));
+    assert.deepStrictEqual(spawn.verbs()[0], ["notebooks", "--project", "/home/ada/projects/demo", "--json"]);
+    assert.deepStrictEqual(host.opened, ["/home/ada/projects/demo/notebooks/01-environment.ipynb"]);
+    assert.ok(host.shown.some((s) => s.kind === "info" && s.message.includes("1 tutorial notebook(s) in /home/ada/projects/demo/notebooks")));
   });
 
   it("a CLI without the verb says to update", async () => {
