@@ -141,6 +141,43 @@ def _notebooks(args: argparse.Namespace, r: Renderer) -> Result:
     )
 
 
+def _doctor(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import doctor
+
+    return doctor.run(_ctx(args, r), args.target, all_=args.all, timeout=args.timeout, jobs=args.jobs)
+
+
+def _prune(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import prune
+
+    return prune.run(_ctx(args, r), dry_run=args.dry_run, include_foreign=args.include_foreign)
+
+
+def _repair(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import repair
+
+    return repair.run(_ctx(args, r, args.project))
+
+
+def _lock(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import lock
+
+    return lock.run(_ctx(args, r, args.project), list(args.with_ or []), [Path(f).absolute() for f in (args.requirement or [])])
+
+
+def _sync(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import sync
+
+    return sync.run(_ctx(args, r, args.project), offline=args.offline)
+
+
+def _export(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import export
+
+    out = Path(args.output).absolute() if args.output else None
+    return export.run(_ctx(args, r, args.project), args.format, output=out, force=args.force)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
@@ -217,6 +254,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", action="append", metavar="KEY=VALUE", help="an extra kernel environment variable (repeatable)")
     _common(p)
     p.set_defaults(handler=_init)
+
+    p = sub.add_parser("doctor", help="check kernels for real (start them) and print the command that fixes each problem")
+    p.add_argument("target", nargs="?", metavar="NAME|PROJECT_DIR", help="a kernel name or project folder (default: the current folder)")
+    p.add_argument("--all", action="store_true", help="check every kernel Jupyter sees")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds a kernel may take to start and answer (default 60)")
+    p.add_argument("--jobs", type=int, default=4, metavar="N", help="kernels checked at once (default 4)")
+    _common(p)
+    p.set_defaults(handler=_doctor)
+
+    p = sub.add_parser("prune", help="remove kernelspecs whose interpreter is gone (kernelenv's own by default)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    p.add_argument("--include-foreign", action="store_true", help="also kernelspecs kernelenv did not make (their envs are never deleted)")
+    _common(p)
+    p.set_defaults(handler=_prune)
+
+    p = sub.add_parser("repair", help="rebuild a moved or broken project's venv in place, keeping its kernel's name")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
+    _python_installer(p)
+    _common(p)
+    p.set_defaults(handler=_repair)
+
+    p = sub.add_parser("lock", help="write kernelenv.lock: the Python version and exact pins with hashes")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--venv", metavar="PATH", help="the venv whose packages are locked (default: PROJECT/.venv)")
+    p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
+    p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
+    _python_installer(p)
+    _common(p)
+    p.set_defaults(handler=_lock)
+
+    p = sub.add_parser("sync", help="make the venv match kernelenv.lock exactly (hash-checked)")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
+    p.add_argument("--offline", action="store_true", help="install from the cache alone")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto")
+    _common(p)
+    p.set_defaults(handler=_sync)
+
+    p = sub.add_parser("export", help="share the locked env: pinned requirements, a Dockerfile or a devcontainer")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--format", required=True, choices=("requirements", "dockerfile", "devcontainer"))
+    p.add_argument("--output", metavar="PATH", help="file (or, for devcontainer, folder) to write")
+    p.add_argument("--force", action="store_true", help="replace a file kernelenv did not write")
+    _common(p)
+    p.set_defaults(handler=_export)
     return parser
 
 

@@ -554,7 +554,7 @@ def resolve(
         old = matching[0].info
         raise OperationError(
             "PYTHON_UNSUPPORTED",
-            f"--python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
+            f"Python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
             f"the oldest supported is {_MIN}",
             hint=f"choose Python {_MIN} or newer; installed: {_listing(found)}",
             spec=spec,
@@ -565,8 +565,9 @@ def resolve(
         )
     raise OperationError(
         "PYTHON_NOT_FOUND",
-        f"no interpreter matches --python {spec}; installed: {_listing(found)}",
-        hint="install one (pyenv install, uv python install) or pass a path to an interpreter",
+        f"no interpreter matches Python {spec}; installed: {_listing(found)}",
+        hint="install one (pyenv install, uv python install), pass a path with --python,"
+        " or change the project file's python / requires-python",
         spec=spec,
         available=_describe(found),
     )

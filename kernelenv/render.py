@@ -70,7 +70,9 @@ def _create(d: dict[str, Any]) -> str:
         return ""
     k = d["kernel"]
     venv_line = "created" if d.get("venv_created") else "reused"
-    inst = ", ".join(d["installed"]) if d["installed"] else "nothing (all present)"
+    names = d["installed"]
+    inst = (f"{len(names)} packages: " if len(names) > 1 else "") + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
+    inst = inst if names else "nothing (all present)"
     return (
         f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})\n"
         f"installed {inst}\n"
@@ -145,11 +147,128 @@ def _init(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _verify(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    k = d["kernel"]
+    lines = [f"kernel {k['name']} ({k['python']})"]
+    for nb in d["notebooks"]:
+        status = {"passed": "passed", "failed": "FAILED", "skipped": "skipped"}[nb["status"]]
+        took = f"{nb['duration']:6.1f} s" if nb["status"] != "skipped" else "       "
+        lines.append(f"  {status:<7}  {took}  {nb['name']}")
+        e = nb.get("error")
+        if e:
+            where = f"cell {e['cell']}, line {e['line']}" if e.get("cell") and e.get("line") else (f"cell {e['cell']}" if e.get("cell") else "")
+            if where:
+                lines.append(f"           {where}: {e.get('source') or ''}".rstrip())
+            lines.append(f"           {e['ename']}: {e['evalue']}".rstrip())
+            if e.get("fix"):
+                lines.append(f"           fix: {e['fix']}")
+    lines.append(f"{d['passed']} passed, {d['failed']} failed, {d['skipped']} skipped in {d['duration']:.1f} s; executed notebooks in {d['output_dir']}")
+    return "\n".join(lines)
+
+
+def _notebooks(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    lines = [f"{nb['state']:<9} {nb['path']}" for nb in d["notebooks"]]
+    lines.append(f"they open on kernel \"{d['kernel']['display_name']}\" ({d['kernel']['name']})")
+    return "\n".join(lines)
+
+
+def _doctor(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    lines = []
+    for k in d.get("kernels", []):
+        start = k.get("start") or {}
+        took = f" (started in {start['seconds']:.2f} s)" if start.get("ok") else ""
+        mark = "ok  " if k["status"] == "ok" else "FAIL"
+        lines.append(f"{mark} {k['name']}  {k['python'] or '?'}{took}")
+        for p in k["problems"]:
+            lines.append(f"     {p['code']}: {p['message']}")
+            lines.append(f"       fix: {p['fix']}")
+    n = d.get("problems", 0)
+    lines.append(f"{len(d.get('kernels', []))} kernel(s) checked, {n} problem(s)" + ("" if n else ": all healthy"))
+    return "\n".join(lines)
+
+
+def _prune(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    verb = "would remove" if d.get("dry_run") else "removed"
+    lines = []
+    for r in d.get("removed", []):
+        lines.append(f"{verb} kernelspec {r['name']} ({r['resource_dir']}): {r['python']} is gone")
+        if r.get("venv_removed"):
+            lines.append(f"  {verb} venv {r['venv_removed']}")
+        elif r.get("venv_kept_reason"):
+            lines.append(f"  kept venv: {r['venv_kept_reason']}")
+    for k in d.get("kept", []):
+        lines.append(f"kept {k['name']} ({k['resource_dir']}): {k['reason']}")
+    if not d.get("removed"):
+        lines.insert(0, "nothing to prune: every kernelenv kernel's interpreter exists")
+    return "\n".join(lines)
+
+
+def _repair(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    k = d["kernel"]
+    return (
+        f"rebuilt {d['venv']} from the {d['source']} (Python {d['python']['version']})\n"
+        f"kernel {', '.join(d['repointed'])} re-pointed -> {k['python']}\n"
+        f"  notebooks that name {k['name']!r} keep working"
+    )
+
+
+def _lock(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    state = "written" if d.get("changed") else "unchanged"
+    lines = [f"{d['lock']} {state}: Python {d['python']}, {len(d['packages'])} packages pinned with hashes ({d['installer']})"]
+    if d.get("skipped"):
+        lines.append(f"  not locked (installed from a path or URL): {', '.join(d['skipped'])}")
+    return "\n".join(lines)
+
+
+def _sync(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    if not d.get("installed") and not d.get("removed"):
+        return f"{d['venv']} already matches {d['lock']}"
+    lines = [f"{d['venv']} now matches {d['lock']}" + (" (venv created)" if d.get("venv_created") else "")]
+    if d.get("installed"):
+        lines.append(f"  installed {', '.join(d['installed'])}")
+    if d.get("removed"):
+        lines.append(f"  removed {', '.join(d['removed'])}")
+    return "\n".join(lines)
+
+
+def _export(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    lines = [f"{f['state']} {f['path']}" for f in d.get("files", [])]
+    if d.get("format") == "dockerfile":
+        lines.append(f"build it: docker build -t {d['kernel']} {d['project']}")
+    elif d.get("format") == "devcontainer":
+        lines.append("open the project in VS Code: Dev Containers: Reopen in Container")
+    return "\n".join(lines)
+
+
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
+    "verify": _verify,
+    "notebooks": _notebooks,
     "pythons": _pythons,
     "init": _init,
     "create": _create,
     "register": _register,
     "list": _list,
     "remove": _remove,
+    "doctor": _doctor,
+    "prune": _prune,
+    "repair": _repair,
+    "lock": _lock,
+    "sync": _sync,
+    "export": _export,
 }

@@ -38,7 +38,55 @@ PRODUCERS = {
     "register-ok.json": lambda j, t: run_cli("register", _project(t, True) / ".venv", "--name", "reg", "--json"),
     "remove-ok.json": lambda j, t: (_project(t, True), run_cli("remove", "demo", "--json"))[1],
     "remove-error-not-found.json": lambda j, t: run_cli("remove", "nope", "--json"),
+    "pythons-ok.json": lambda j, t: (run_cli("pythons", "--json"), run_cli("pythons", "--json"))[1],
+    "init-ok.json": lambda j, t: (
+        (_project(t) / "pyproject.toml").write_text('[project]\nname = "demo"\n'),
+        run_cli("init", t / "demo", "--python", "3.12", "--with", "numpy", "--json"),
+    )[1],
+    "init-error-project-file-invalid.json": lambda j, t: (
+        (_project(t) / "pyproject.toml").write_text('[tool.kernelenv]\npackages = "numpy"\n'),
+        run_cli("init", t / "demo", "--python", "3.12", "--json"),
+    )[1],
+    "create-error-python-not-found.json": lambda j, t: run_cli("create", _project(t), "--python", "3.99", "--json"),
+    "verify-ok.json": lambda j, t: (
+        run_cli("create", _project(t), "--profile", "data", "--json"),
+        run_cli("verify", t / "demo", "--only", "numpy,pandas", "--json"),
+    )[1],
+    "verify-failed.json": lambda j, t: (
+        _project(t, True),
+        (t / "bad.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": "y = 2\nassert y == 3, 'y is not 3'", "metadata": {}, "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4})),
+        run_cli("verify", t / "demo", "--notebooks", t / "bad.ipynb", "--json"),
+    )[2],
+    "verify-error-kernel-not-found.json": lambda j, t: run_cli("verify", "--kernel", "nope", "--json"),
+    "notebooks-ok.json": lambda j, t: (_project(t, True), run_cli("notebooks", "--json", cwd=t / "demo"))[1],
 }
+
+def _broken(t: Path) -> Path:
+    """A created project whose venv python was deleted."""
+    p = _project(t, True)
+    (p / ".venv" / "bin" / "python").unlink()
+    return p
+
+
+def _locked(t: Path) -> Path:
+    p = _project(t, True)
+    assert run_cli("lock", p, "--json").rc == 0
+    return p
+
+
+PRODUCERS.update({
+    "doctor-ok.json": lambda j, t: run_cli("doctor", _project(t, True), "--json"),
+    "doctor-problems.json": lambda j, t: run_cli("doctor", _broken(t), "--json"),
+    "prune-ok.json": lambda j, t: (_broken(t), run_cli("prune", "--json"))[1],
+    "repair-ok.json": lambda j, t: run_cli("repair", _broken(t), "--json"),
+    "lock-ok.json": lambda j, t: run_cli("lock", _project(t, True), "--json"),
+    "sync-ok.json": lambda j, t: run_cli("sync", _locked(t), "--json"),
+    "sync-error-lock-invalid.json": lambda j, t: (
+        (_project(t) / "kernelenv.lock").write_text("garbage\n"),
+        run_cli("sync", t / "demo", "--json"),
+    )[1],
+    "export-ok.json": lambda j, t: run_cli("export", _locked(t), "--format", "dockerfile", "--json"),
+})
 
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 

@@ -239,6 +239,13 @@ def _satisfied(packages: list[str], have: dict[str, str]) -> bool:
     return True
 
 
+def _installer_progress(ctx: Context, line: str) -> None:
+    """Pass on the installer's summary lines (uv's Resolved/Prepared/Installed, pip's Collecting)."""
+    text = line.strip()
+    if text.startswith(("Resolved", "Prepared", "Installed", "Downloading", "Downloaded", "Collecting", "Building", "Audited")):
+        ctx.progress("install", text, 2, 3)
+
+
 def _warm_bytecode(ctx: Context, venv: Path, python: Path, info: pythons.PythonInfo, harvest: bool) -> None:
     """Make what a kernel start imports compiled: from kernelenv's cache, else by importing it once."""
     sites = venvmod.site_packages(venv)
@@ -273,7 +280,7 @@ def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[l
         python,
         packages,
         opts.requirement_files,
-        on_line=lambda line: ctx.progress("install", line, 2, 3),
+        on_line=lambda line: _installer_progress(ctx, line),
     )
     durations["install"] = round(time.monotonic() - t, 3)
     after = venvmod.installed(venv)

@@ -37,7 +37,16 @@ def run(ctx: Context, updates: dict[str, Any]) -> Result:
         resolved = pythons.resolve(spec, cache_dir=ctx.cache_dir).to_json() if spec else None
     except OperationError:
         resolved = None  # the file may name a Python other machines have; create will say
-    return Result(
+    warnings = []
+    if resolved and after.requires_python:
+        from packaging.specifiers import SpecifierSet
+
+        if not SpecifierSet(after.requires_python).contains(resolved["version"], prereleases=True):
+            warnings.append(
+                f"python {spec} gives Python {resolved['version']}, which the project's "
+                f"requires-python {after.requires_python!r} does not allow"
+            )
+    result = Result(
         "init",
         {
             "project": project,
@@ -46,8 +55,11 @@ def run(ctx: Context, updates: dict[str, Any]) -> Result:
             "changed": changed,
             "settings": after.settings,
             "python": resolved,
+            "warnings": warnings,
         },
+        messages=[f"warning: {w}" for w in warnings],
     )
+    return result
 
 
 def _env_items(items: list[str]) -> dict[str, str]:

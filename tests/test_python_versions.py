@@ -1,0 +1,62 @@
+"""A real create and kernel start on every CPython from 3.8 to 3.13 found on the machine.
+
+Machines of this kind have all of them: fewer than three found fails (it does not skip).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from kernelenv import pythons
+
+from conftest import make_project
+
+REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
+WANTED = [(3, m) for m in range(8, 14)]
+
+
+def _found() -> dict[tuple[int, int], pythons.PythonInfo]:
+    cache = Path(tempfile.mkdtemp(prefix="kernelenv-pythons-"))
+    out: dict[tuple[int, int], pythons.PythonInfo] = {}
+    for f in pythons.discover(cache, {**os.environ, **REAL_ENV}):
+        if f.info and f.info.implementation == "CPython" and f.info.version[:2] in WANTED:
+            out.setdefault(f.info.version[:2], f.info)  # newest patch release first
+    return out
+
+
+FOUND = _found()
+
+
+def test_at_least_three_cpythons_between_38_and_313():
+    assert len(FOUND) >= 3, f"found only {sorted(FOUND)}: this machine should have CPython 3.8 to 3.13"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("minor", sorted(FOUND), ids=[f"{a}.{b}" for a, b in sorted(FOUND)])
+def test_create_and_start_a_kernel(minor, jupyter, cli, kernel, tmp_path):
+    want = f"{minor[0]}.{minor[1]}"
+    project = make_project(tmp_path, f"py{minor[0]}{minor[1]}")
+    res = cli("create", project, "--python", want, "--json", env=REAL_ENV)
+    assert res.rc == 0, res
+    assert res.data["python"]["version"] == FOUND[minor].version_str
+    k = kernel(project.name)
+    out = k.run("import sys, ipykernel; print(sys.version_info[:3]); print(sys.prefix); print(ipykernel.__version__)")
+    version, prefix, ipk = out.split("\n")[:3]
+    assert version == str(FOUND[minor].version) and prefix == str(project / ".venv")
+    assert ipk[0].isdigit()
+    assert k.run("!python -c 'import sys; print(sys.prefix)'").strip() == str(project / ".venv")
+
+
+@pytest.mark.slow
+def test_pip_installer_on_the_oldest(jupyter, cli, kernel, tmp_path):
+    """virtualenv's bundled pip no longer seeds 3.8: create must still give a venv with pip."""
+    oldest = min(FOUND)
+    project = make_project(tmp_path, "oldpip")
+    res = cli("create", project, "--python", f"{oldest[0]}.{oldest[1]}", "--installer", "pip", "--json", env=REAL_ENV)
+    assert res.rc == 0, res
+    assert res.data["installer"] == "pip"
+    assert (project / ".venv" / "bin" / "pip").exists()
+    assert kernel("oldpip").run("import sys; print(sys.version_info[:2])").strip() == str(oldest)
