@@ -28,6 +28,9 @@ def _shared_caches():
     os.environ.setdefault("UV_CACHE_DIR", str(CACHE / "uv"))
     os.environ.setdefault("VIRTUALENV_OVERRIDE_APP_DATA", str(CACHE / "virtualenv"))
     os.environ.pop("VIRTUAL_ENV", None)
+    # tests isolate HOME: keep pyenv's interpreters discoverable as they are for the user
+    if "PYENV_ROOT" not in os.environ and (Path.home() / ".pyenv").is_dir():
+        os.environ["PYENV_ROOT"] = str(Path.home() / ".pyenv")
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     yield
 

@@ -150,7 +150,8 @@ def _with_profile(ctx: Context, opts: CreateOptions, venv: Path) -> CreateOption
     _, uv = inst.choose(ctx.installer)
     ctx.progress("profile", f"checking that profile {opts.profile} can be installed for Python {info.short}", None, None)
     profiles.check_available(
-        opts.profile, merged, python_version=info.version_str, implementation=info.implementation, uv=uv
+        opts.profile, merged, python_version=info.version_str, implementation=info.implementation, uv=uv,
+        offline=opts.offline,
     )
     return replace(opts, packages=merged)
 

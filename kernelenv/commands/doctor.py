@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -100,7 +101,7 @@ def _respec_fix(row: dict, python: str | None) -> str:
     """For a spec that starts the wrong thing: write it again."""
     if row["owned"] and row["project"]:
         return _create_fix(row)
-    target = row["venv"] or python or "ENV"
+    target = row["venv"] or _venv_of(python) or python or "ENV"
     return f"kernelenv register {q(target)} --name {q(row['name'])} --force"
 
 
@@ -233,7 +234,7 @@ def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, tim
     argv0 = row["python"]
     venv = _venv_of(argv0) or (Path(row["venv"]) if row["venv"] else None)
     out = {k: row[k] for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned")}
-    out.update({"static_status": row["status"], "start": None, "conflicts": []})
+    out.update({"static_status": row["status"], "start": None, "conflicts": [], "base_interpreter": None})
     status = row["status"]
     if moved_to is not None:
         problems.append(_problem("project-moved", f"the project was moved to {moved_to}; the kernel still points at {row['project']}",
@@ -269,8 +270,12 @@ def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, tim
         if not res["ok"]:
             problems.append(_problem("start-failed", f"the kernel did not start and answer: {res['error']}", _respec_fix(row, argv0)))
         else:
-            if os.path.normpath(res["executable"]) != os.path.normpath(argv0):
-                problems.append(_problem("wrong-interpreter", f"the kernel runs {res['executable']}, not {argv0}", _respec_fix(row, argv0)))
+            wanted = argv0 if os.path.isabs(argv0) else (shutil.which(argv0) or argv0)
+            if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
+                why = f"the kernel runs {res['executable']}, not {wanted}"
+                if not os.path.isabs(argv0):
+                    why += f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)"
+                problems.append(_problem("wrong-interpreter", why, _respec_fix(row, wanted)))
             if res["prefix"] != res["base_prefix"]:
                 pip = res.get("pip")
                 inside = pip and os.path.realpath(pip).startswith(os.path.realpath(res["prefix"]) + os.sep)

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .. import __version__, lockfile, proc, pythons
+from .. import __version__, lockfile, proc, projectfile, pythons
 from .. import installer as inst
 from .. import venv as venvmod
 from ..context import Context
@@ -116,6 +116,11 @@ def run(ctx: Context, packages: list[str], requirement_files: list[Path]) -> Res
     project = ctx.project
     if not project.is_dir():
         raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    from .create import CreateOptions
+
+    # the project file's packages, requirements files and python count as asked for
+    merged, python_spec, _ = projectfile.apply(project, CreateOptions(packages=list(packages), requirement_files=list(requirement_files)), ctx.python)
+    packages, requirement_files = merged.packages, merged.requirement_files
     for f in requirement_files:
         if not f.is_file():
             raise OperationError("REQUIREMENTS_NOT_FOUND", f"requirements file {f} does not exist", path=f)
@@ -125,7 +130,7 @@ def run(ctx: Context, packages: list[str], requirement_files: list[Path]) -> Res
         info = pythons.probe(venv_python)
         python: Path | None = venv_python
     else:
-        info = pythons.resolve(ctx.python)
+        info = pythons.resolve(python_spec)
         python = Path(info.path)
     lines, skipped = requested(venv, packages)
     name, uv = inst.choose(ctx.installer)

@@ -112,11 +112,11 @@ def apply(
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     removed = sorted(set(before) - set(after))
     if "ipykernel" in changed:
-        from .create import WARM_IMPORTS
+        from .create import WARM_SCRIPT
 
         t = time.monotonic()
         ctx.progress("sync", "compiling what a kernel start imports", 2, 3)
-        proc.run([str(python), "-c", WARM_IMPORTS], timeout=300)
+        proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
         durations["bytecode"] = round(time.monotonic() - t, 3)
     venvmod.write_mark(venv, lock=digest, installer=name)
     return changed, removed, name

@@ -1,0 +1,125 @@
+"""export: the files parse (dockerfile_parse, json), and the Dockerfile's steps, run here for real
+with the image's paths moved under a temp folder, build a working kernel (no Docker engine here)."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+from kernelenv import lockfile
+from kernelenv.commands import export as export_cmd
+
+from conftest import RunningKernel, make_project
+
+
+def py_env() -> dict:
+    return {"PATH": f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.fixture
+def locked(tmp_path, cli):
+    proj = make_project(tmp_path, "shared")
+    assert cli("create", proj, "--with", "six", "--json", env=py_env()).rc == 0
+    assert cli("lock", proj, "--json").rc == 0
+    return proj
+
+
+def test_requirements_pinned_with_hashes(locked, cli):
+    r = cli("export", locked, "--format", "requirements", "--json")
+    assert r.rc == 0, r
+    text = (locked / "requirements.lock.txt").read_text()
+    pins = lockfile.loads("# kernelenv-lock: 1\n# python: 3.11\n" + text).pins
+    assert {p.canonical: p.version for p in pins} == {p.canonical: p.version for p in lockfile.read(locked / "kernelenv.lock").pins}
+    assert all(p.hashes for p in pins)
+    assert cli("export", locked, "--format", "requirements", "--json").data["files"][0]["state"] == "unchanged"
+
+
+def _build_here(dockerfile: Path, context: Path, root: Path) -> dict:
+    """Carry out FROM/ENV/COPY/RUN with the image's absolute paths moved under ``root``."""
+    parser = DockerfileParser(path=str(dockerfile))
+    moved = {export_cmd.IMAGE_ROOT: str(root / export_cmd.IMAGE_ROOT.lstrip("/")),
+             export_cmd.IMAGE_PREFIX: str(root / export_cmd.IMAGE_PREFIX.lstrip("/"))}
+
+    def sub(text: str) -> str:
+        for a, b in moved.items():
+            text = text.replace(a, b)
+        return text
+
+    bindir = root / "image-bin"  # the base image's `python` is the one running these tests
+    bindir.mkdir(parents=True)
+    short = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    os.symlink(Path(sys.base_prefix) / "bin" / f"python{short}", bindir / "python")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
+    seen = []
+    for step in parser.structure:
+        ins, value = step["instruction"], step["value"]
+        seen.append(ins)
+        if ins == "FROM":
+            assert value == f"python:{short}-slim"
+        elif ins == "ENV":
+            key, val = value.split("=", 1)
+            env[key] = sub(val.strip('"').replace("$PATH", env["PATH"]))
+        elif ins == "COPY":
+            src, dest = value.split()
+            Path(sub(dest)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(context / src, sub(dest))
+        elif ins == "RUN":
+            done = subprocess.run(["/bin/sh", "-c", sub(value)], env=env, capture_output=True, text=True, timeout=900)
+            assert done.returncode == 0, (value, done.stdout[-3000:], done.stderr[-3000:])
+    assert seen.count("RUN") == 2
+    return env
+
+
+@pytest.mark.slow
+def test_dockerfile_builds_a_working_kernel(locked, tmp_path, cli, jupyter):
+    r = cli("export", locked, "--format", "dockerfile", "--json")
+    assert r.rc == 0, r
+    root = tmp_path / "image"
+    _build_here(locked / "Dockerfile", locked, root)
+    kernels = root / "usr" / "local" / "share" / "jupyter" / "kernels"
+    spec = json.loads((kernels / "shared" / "kernel.json").read_text())
+    venv = root / "opt" / "kernelenv" / "venv"
+    assert spec["argv"][0] == str(venv / "bin" / "python")
+    assert spec["env"]["PATH"] == f"{venv}/bin:${{PATH}}"
+    k = RunningKernel("shared", kernel_dirs=[kernels])
+    try:
+        out = k.run("import sys, shutil, six; print(sys.executable); print(shutil.which('pip'))").split()
+        assert out == [str(venv / "bin" / "python"), str(venv / "bin" / "pip")]
+    finally:
+        k.shutdown()
+
+
+def test_devcontainer(locked, cli):
+    r = cli("export", locked, "--format", "devcontainer", "--json")
+    assert r.rc == 0, r
+    folder = locked / ".devcontainer"
+    conf = json.loads((folder / "devcontainer.json").read_text())
+    context = (folder / conf["build"]["context"]).resolve()
+    assert context == locked.resolve()
+    dockerfile = folder / conf["build"]["dockerfile"]
+    parser = DockerfileParser(path=str(dockerfile))
+    copies = [s["value"].split()[0] for s in parser.structure if s["instruction"] == "COPY"]
+    assert copies and all((context / c).is_file() for c in copies)
+    assert conf["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"] == export_cmd.IMAGE_VENV + "/bin/python"
+    assert "ms-toolsai.jupyter" in conf["customizations"]["vscode"]["extensions"]
+    # the same build steps as the plain Dockerfile (which the slow test runs for real)
+    assert cli("export", locked, "--format", "dockerfile", "--json").rc == 0
+    assert dockerfile.read_text().replace("devcontainer", "dockerfile") == (locked / "Dockerfile").read_text()
+
+
+def test_export_needs_a_lock_and_keeps_foreign_files(tmp_path, cli):
+    proj = make_project(tmp_path, "bare")
+    r = cli("export", proj, "--format", "dockerfile", "--json")
+    assert r.rc == 1 and r.codes == ["LOCK_NOT_FOUND"]
+    (proj / "kernelenv.lock").write_text("# kernelenv-lock: 1\n# python: 3.11\nsix==1.17.0 --hash=sha256:" + "a" * 64 + "\n")
+    (proj / "Dockerfile").write_text("FROM scratch\n")
+    r = cli("export", proj, "--format", "dockerfile", "--json")
+    assert r.rc == 1 and r.codes == ["EXPORT_EXISTS"] and (proj / "Dockerfile").read_text() == "FROM scratch\n"
+    assert cli("export", proj, "--format", "dockerfile", "--force", "--json").rc == 0
