@@ -5,7 +5,7 @@ Contract:
   ``dl`` means ``tensorflow-cpu`` without an NVIDIA GPU and ``tensorflow[and-cuda]`` with one.
 - ``compose(profile_pkgs, user_pkgs)`` merges them; what the user names wins (``--with
   tensorflow==2.20`` replaces the profile's TensorFlow, whichever variant it was).
-- ``check_available(...)`` asks the resolver (uv, offline from its cache when warm)
+- ``check_available(...)`` asks uv's resolver (answered from its cache when warm)
   whether each profile package has a wheel for that Python and platform, and raises
   PROFILE_UNAVAILABLE with the reason when one has none. Nothing is installed.
 - ``has_nvidia_gpu()`` is True when ``nvidia-smi -L`` lists a GPU.
@@ -97,6 +97,7 @@ def check_available(
     python_version: str,
     implementation: str = "CPython",
     uv: str | None,
+    offline: bool = False,
     timeout: float = 120,
 ) -> None:
     """Raise PROFILE_UNAVAILABLE when a profile requirement has no wheel for this Python.
@@ -123,6 +124,8 @@ def check_available(
         return
     argv = [uv, "pip", "compile", "-", "--python-version", python_version, "--no-deps", "--no-header",
             "--quiet", "--prerelease", "disallow"]
+    if offline:
+        argv.append("--offline")
     plat = _uv_platform()
     if plat:
         argv += ["--python-platform", plat]

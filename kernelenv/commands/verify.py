@@ -20,13 +20,13 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import kernelspec, proc
-from .. import venv as venvmod
 from ..context import Context
 from ..result import OperationError, Result
 
@@ -157,8 +157,11 @@ def collect(source: Path) -> list[Item]:
 def select(items: list[Item], only: list[str]) -> tuple[list[Item], list[Item]]:
     if not only:
         return items, []
-    wanted = {o.lower().removesuffix(".ipynb") for o in only}
-    keys = lambda it: {it.topic.lower(), it.path.stem.lower()}
+    wanted = {o.lower()[: -len(".ipynb")] if o.lower().endswith(".ipynb") else o.lower() for o in only}
+
+    def keys(it: Item) -> set[str]:
+        return {it.topic.lower(), it.path.stem.lower()}
+
     unknown = sorted(w for w in wanted if not any(w in keys(it) for it in items))
     if unknown:
         names = ", ".join(sorted({it.topic for it in items}))
@@ -226,7 +229,7 @@ def describe_error(nb: Any, spec: kernelspec.Spec, exc: BaseException | None) ->
     }
 
 
-async def _execute(item: Item, spec: kernelspec.Spec, ctx: Context, out_path: Path, cwd: Path, timeout: float) -> tuple[Any, BaseException | None]:
+async def _execute(item: Item, spec: kernelspec.Spec, ctx: Context, log_path: Path, cwd: Path, timeout: float) -> tuple[Any, BaseException | None]:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
@@ -240,22 +243,29 @@ async def _execute(item: Item, spec: kernelspec.Spec, ctx: Context, out_path: Pa
         resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate",
     )
     error: BaseException | None = None
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
+    started = time.monotonic()
     try:
-        await asyncio.wait_for(client.async_execute(cleanup_kc=True), timeout=timeout)
-    except asyncio.TimeoutError:
-        error = TimeoutError(f"the notebook ran past --timeout {timeout:g} s")
-    except Exception as exc:  # a cell error, a dead kernel, a kernel that did not start
+        await asyncio.wait_for(
+            client.async_execute(cleanup_kc=True, stdout=log, stderr=log, stdin=subprocess.DEVNULL), timeout=timeout
+        )
+    except Exception as exc:  # a cell error, a dead kernel, a kernel that did not start, the timeout
         error = exc
+        if isinstance(exc, asyncio.TimeoutError) or time.monotonic() - started >= timeout:
+            # cancelling kills the kernel, which may surface as DeadKernelError: say what happened
+            error = TimeoutError(f"the notebook ran past --timeout {timeout:g} s")
     finally:
         if km.has_kernel:  # cancelled before nbclient could clean up
             try:
                 await km.shutdown_kernel(now=True)
             except Exception:
                 pass
+        log.close()
     return nb, error
 
 
-async def _run_all(ctx, spec, items, out_dir, timeout, jobs, started_at) -> list[dict]:
+async def _run_all(ctx, spec, items, out_dir, timeout, jobs) -> list[dict]:
     import nbformat
 
     sem = asyncio.Semaphore(jobs)
@@ -269,8 +279,9 @@ async def _run_all(ctx, spec, items, out_dir, timeout, jobs, started_at) -> list
             t = time.monotonic()
             out_path = out_dir / item.path.name
             cwd = out_dir if item.tutorial else item.path.parent
-            ctx.progress("verify", f"running {item.path.name}", done_count, total)
-            nb, error = await _execute(item, spec, ctx, out_path, cwd, timeout)
+            ctx.progress("verify", f"running {item.path.name}", None, total)
+            log_path = out_dir / "logs" / f"{item.path.stem}.kernel.log"
+            nb, error = await _execute(item, spec, ctx, log_path, cwd, timeout)
             duration = round(time.monotonic() - t, 2)
             nb.metadata["kernelspec"] = {"name": spec.name, "display_name": spec.display_name, "language": "python"}
             try:
@@ -305,7 +316,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
 
     needed = sorted({m for it in chosen for m in it.requires})
     missing = set(missing_modules(spec, needed))
-    runnable, rows_missing = [], {}
+    rows_missing: dict[Path, dict] = {}
     for it in chosen:
         lacks = [m for m in it.requires if m in missing]
         if lacks:
@@ -319,7 +330,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
             }
     runnable = [it for it in chosen if it.path not in rows_missing]
     jobs = max(1, min(opts.jobs or (os.cpu_count() or 1), len(runnable) or 1))
-    ran = asyncio.run(_run_all(ctx, spec, runnable, out_dir, opts.timeout, jobs, t0)) if runnable else []
+    ran = asyncio.run(_run_all(ctx, spec, runnable, out_dir, opts.timeout, jobs)) if runnable else []
     by_path = {r["path"]: r for r in ran} | rows_missing
     rows = []
     for it in items:
