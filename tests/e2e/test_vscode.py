@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-import vscode_helpers as vs
+from . import vscode_helpers as vs
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
