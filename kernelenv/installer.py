@@ -83,9 +83,12 @@ def install(
     except proc.ProcError as exc:
         raise OperationError("INSTALL_FAILED", f"{installer} could not run: {exc.reason}", installer=installer) from None
     if not done.ok:
+        why = done.last_error_line()
+        if "No space left on device" in done.stderr + done.stdout:  # uv and pip bury it under a cause line
+            why = f"no space left on device ({why})"
         raise OperationError(
             "INSTALL_FAILED",
-            f"{installer} install failed: {done.last_error_line()}",
+            f"{installer} install failed: {why}",
             installer=installer,
             requirements=args,
             output=(done.stderr or done.stdout)[-4000:],

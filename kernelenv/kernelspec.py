@@ -22,6 +22,8 @@ MAX_NAME = 64
 MARK_KEY = "kernelenv"  # metadata.kernelenv: the ownership mark
 LOGO_FILES = ("logo-32x32.png", "logo-64x64.png", "logo-svg.svg")
 _IGNORED_IN_COMPARE = ("created",)
+ENCRYPTION = ("curve",)  # metadata.supported_encryption (Jupyter's transport-encryption JEP)
+ENCRYPTION_MIN_IPYKERNEL = (7, 3)  # ipykernel PR #1515: loads curve keys from the connection file
 
 
 def name_problem(name: str) -> str | None:
@@ -93,8 +95,14 @@ def build(
     created: str,
     kernelenv_version: str,
     extra_env: dict[str, str] | None = None,
+    encryption: bool = False,
 ) -> dict[str, Any]:
-    """kernel.json for an interpreter; ``venv`` None for a plain (non-venv) interpreter."""
+    """kernel.json for an interpreter; ``venv`` None for a plain (non-venv) interpreter.
+
+    ``encryption`` True (the interpreter's ipykernel loads CurveZMQ keys: 7.3+) adds
+    ``metadata.supported_encryption = ["curve"]``, the stanza jupyter_client 8.9+ reads
+    to provision keys when its ``transport_encryption`` is auto or required.
+    """
     argv = [str(python)]
     if implementation == "CPython" and python_version[:2] >= (3, 11):
         argv.append("-Xfrozen_modules=off")
@@ -104,6 +112,9 @@ def build(
     env["PATH"] = f"{bindir}{os.pathsep}${{PATH}}"
     if venv is not None:
         env["VIRTUAL_ENV"] = str(venv)
+    metadata: dict[str, Any] = {"debugger": True}
+    if encryption:
+        metadata["supported_encryption"] = list(ENCRYPTION)
     return {
         "argv": argv,
         "display_name": display_name,
@@ -111,7 +122,7 @@ def build(
         "interrupt_mode": "signal",
         "env": env,
         "metadata": {
-            "debugger": True,
+            **metadata,
             MARK_KEY: {
                 "project": str(project) if project else None,
                 "venv": str(venv) if venv else None,
@@ -173,6 +184,8 @@ def scan(kernel_dirs: list[Path]) -> list[Spec]:
         except OSError:
             continue
         for entry in entries:
+            if not NAME_RE.match(entry.name.lower()):
+                continue  # Jupyter skips it too (and kernelenv's own temporary folders have a "~")
             try:
                 is_dir = entry.is_dir()
             except OSError:
@@ -191,7 +204,8 @@ def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | N
     """
     kernels_dir.mkdir(parents=True, exist_ok=True)
     final = kernels_dir / name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=kernels_dir))
+    # "~" is not a kernel-name character: Jupyter never lists a folder a killed run left behind
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".tmp", dir=kernels_dir))
     try:
         if logo_dir is not None:
             for logo in LOGO_FILES:
@@ -203,7 +217,7 @@ def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | N
         os.chmod(tmp / "kernel.json", 0o644)
         os.chmod(tmp, 0o755)
         if final.is_symlink() or final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=kernels_dir))
+            old = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".old", dir=kernels_dir))
             os.rename(final, old / name)
             os.rename(tmp, final)
             _rmtree(old)

@@ -143,6 +143,14 @@ def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
     return Lock(python, pins, requested, extra)
 
 
+def read_project(project: Path) -> tuple[Path, Lock]:
+    """The project's lock path and contents; LOCK_NOT_FOUND when it has none."""
+    path = path_in(project)
+    if not path.exists():
+        raise OperationError("LOCK_NOT_FOUND", f"{project} has no {FILENAME}", hint="make one with `kernelenv lock`", path=path)
+    return path, read(path)
+
+
 def read(path: Path) -> Lock:
     try:
         raw = path.read_bytes()

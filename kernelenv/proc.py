@@ -8,6 +8,7 @@ On Ctrl-C or a timeout the child's whole process group is killed.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ class Completed:
         uv puts the reason on a line starting "Because"; pip on its first "ERROR:" line.
         """
         text = self.stderr + "\n" + self.stdout
+        # pip's rich errors: "error: incomplete-download" then "× Download failed ... because ..."
+        crossed = [ln.strip()[1:].strip() for ln in text.splitlines() if ln.strip().startswith("×")]
+        slug = [ln.strip() for ln in text.splitlines() if re.match(r"^error: [a-z0-9-]+$", ln.strip())]
+        if crossed and slug:
+            line = f"{slug[0]}: {crossed[0]}"
+            return line if len(line) <= 300 else line[:297] + "..."
         lines = [ln.strip().lstrip("×╰─▶│ ").strip() for ln in text.splitlines()]
         lines = [ln[len("cause:"):].strip() if ln.startswith("cause:") else ln for ln in lines]
         lines = [ln for ln in lines if ln]

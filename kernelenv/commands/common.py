@@ -17,6 +17,15 @@ from ..result import OperationError
 LOCK_WAIT = 600.0
 
 
+def require_project(ctx: Context) -> Path:
+    """The project folder; PROJECT_NOT_FOUND when it does not exist or is not a folder."""
+    if not ctx.project.is_dir():
+        raise OperationError(
+            "PROJECT_NOT_FOUND", f"project folder {ctx.project} does not exist or is not a folder", project=ctx.project
+        )
+    return ctx.project
+
+
 def ensure_writable(kernels_dir: Path) -> None:
     """Raise JUPYTER_DIR_UNWRITABLE unless a file can really be made in ``kernels_dir``."""
     try:
@@ -97,12 +106,34 @@ def register_spec(
         created=venvmod.now(),
         kernelenv_version=__version__,
         extra_env=extra_env,
+        encryption=supports_encryption(venv),
     )
     if existing is not None and kernelspec.same(existing.data, spec) and _logos_present(target, venv):
         return target, "unchanged"
     logos = venvmod.logo_dir(venv) if venv else None
-    kernelspec.write(ctx.kernels_dir, name, spec, logos)
+    try:
+        kernelspec.write(ctx.kernels_dir, name, spec, logos)
+    except OSError as exc:  # a full disk, a read-only file system: nothing half-written is left
+        raise OperationError(
+            "JUPYTER_DIR_UNWRITABLE",
+            f"cannot write the kernelspec to {ctx.kernels_dir}: {exc.strerror or exc}",
+            hint="free some space there, or set JUPYTER_DATA_DIR to a writable folder",
+            path=ctx.kernels_dir,
+        ) from None
     return target, "updated" if existing is not None else "written"
+
+
+def supports_encryption(venv: Path | None) -> bool:
+    """Whether the venv's ipykernel loads CurveZMQ keys from its connection file (7.3+)."""
+    version = venvmod.installed(venv).get("ipykernel") if venv is not None else None
+    if not version:
+        return False
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).release[:2] >= kernelspec.ENCRYPTION_MIN_IPYKERNEL
+    except InvalidVersion:
+        return False
 
 
 def _logos_present(target: Path, venv: Path | None) -> bool:

@@ -58,8 +58,7 @@ class CreateOptions:
 def run(ctx: Context, opts: CreateOptions) -> Result:
     t0 = time.monotonic()
     project = ctx.project
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    common.require_project(ctx)
     # [tool.kernelenv] / kernelenv.toml: flags win over the file, the file over defaults
     opts, file_python, _ = projectfile.apply(project, opts, None)
     name = opts.name if opts.name is not None else slug(project.name)
@@ -75,7 +74,8 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         ctx = dataclasses.replace(ctx, python=file_python)
     venv = ctx.venv
     if venv.exists() or venv.is_symlink():
-        if not venv.is_dir() or not venvmod.is_venv(venv):
+        half_made = venvmod.owned(venv) and (venvmod.read_mark(venv) or {}).get("state") != "ready"
+        if not half_made and (not venv.is_dir() or not venvmod.is_venv(venv)):
             raise OperationError(
                 "VENV_NOT_A_VENV",
                 f"{venv} exists and is not a venv; not touching it",
@@ -184,6 +184,9 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
         shutil.rmtree(venv)
         if wanted is None:
             wanted = pythons.resolve(None)
+    elif venvmod.owned(venv):  # a run killed while virtualenv was making it: no pyvenv.cfg yet
+        ctx.progress("venv", f"rebuilding {venv}: an earlier run did not finish it", 1, 3)
+        shutil.rmtree(venv)
     assert wanted is not None
     name, uv = inst.choose(ctx.installer)
     ctx.progress("venv", f"creating {venv} with Python {wanted.version_str}", 1, 3)
@@ -192,6 +195,9 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
     try:
         # virtualenv's bundled pip no longer installs on 3.8: seed that one with its own ensurepip
         seed = name == "pip" and wanted.version[:2] >= (3, 9)
+        # the mark first: a run killed inside virtualenv leaves a folder the next run may rebuild
+        venv.mkdir(parents=True)
+        venvmod.write_mark(venv, state="creating", project=project, installer=name)
         venvmod.create(venv, base_python, with_pip=seed)
         if name == "pip" and not seed:
             done = proc.run([str(venvmod.python_of(venv)), "-m", "ensurepip", "--default-pip"], timeout=300)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import kernelspec, lockfile
 from ..context import Context
+from . import common
 from ..result import OperationError, Result
 
 FORMATS = ("requirements", "dockerfile", "devcontainer")
@@ -96,12 +97,8 @@ def _write(path: Path, text: str, force: bool) -> str:
 
 def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = False) -> Result:
     project = ctx.project
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
-    lock_path = lockfile.path_in(project)
-    if not lock_path.exists():
-        raise OperationError("LOCK_NOT_FOUND", f"{project} has no {lockfile.FILENAME}", hint="make one with `kernelenv lock`", path=lock_path)
-    lock = lockfile.read(lock_path)
+    common.require_project(ctx)
+    lock_path, lock = lockfile.read_project(project)
     name, display = _name_and_display(ctx, lock)
     files: list[dict] = []
     if fmt == "requirements":

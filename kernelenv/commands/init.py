@@ -17,8 +17,7 @@ from . import common
 
 def run(ctx: Context, updates: dict[str, Any]) -> Result:
     project = ctx.project
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    common.require_project(ctx)
     if isinstance(updates.get("env"), list):
         updates = {**updates, "env": _env_items(updates["env"])}
     if "name" in updates:

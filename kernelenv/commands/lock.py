@@ -19,6 +19,7 @@ from .. import __version__, lockfile, proc, projectfile, pythons
 from .. import installer as inst
 from .. import venv as venvmod
 from ..context import Context
+from . import common
 from ..result import OperationError, Result
 
 ALWAYS = ["ipykernel", "pip"]
@@ -114,8 +115,7 @@ def _run(argv: list[str], installer: str) -> proc.Completed:
 def run(ctx: Context, packages: list[str], requirement_files: list[Path]) -> Result:
     t0 = time.monotonic()
     project = ctx.project
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    common.require_project(ctx)
     from .create import CreateOptions
 
     # the project file's packages, requirements files and python count as asked for

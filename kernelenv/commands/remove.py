@@ -62,8 +62,9 @@ def run(ctx: Context, target: str, *, keep_venv: bool = False, dry_run: bool = F
             kernelspec.remove(spec.resource_dir)
             if venv_removed is not None:
                 venvmod.delete(venv_removed)
-        except PermissionError as exc:
-            raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename}: permission denied", path=exc.filename) from None
+        except OSError as exc:  # permission denied, a read-only file system
+            why = exc.strerror or "permission denied"
+            raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename or spec.resource_dir}: {why}", path=exc.filename) from None
     return Result(
         "remove",
         {

@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import kernelspec, lockfile
 from .. import venv as venvmod
 from ..context import Context
+from . import common
 from ..result import OperationError, Result
 from . import create
 from . import lock as lock_cmd
@@ -51,8 +52,7 @@ def _version_of(venv: Path) -> str | None:
 def run(ctx: Context) -> Result:
     t0 = time.monotonic()
     project, venv = ctx.project, ctx.venv
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
+    common.require_project(ctx)
     lock_path = lockfile.path_in(project)
     lock = lockfile.read(lock_path) if lock_path.exists() else None  # LOCK_INVALID before anything is touched
     mark = venvmod.read_mark(venv) if venvmod.is_venv(venv) else None
@@ -104,7 +104,6 @@ def run(ctx: Context) -> Result:
     repointed = [kernel["name"]]
     for s in specs[1:]:  # other kernels of the same project: same venv, their own names
         target = ctx2 if s.resource_dir.parent == kernels_dir else replace(ctx2, kernels_dir=s.resource_dir.parent)
-        from . import common
         from .. import pythons
 
         info = pythons.probe(venvmod.python_of(venv))

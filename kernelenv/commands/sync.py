@@ -147,12 +147,8 @@ def _run(argv: list[str], on_line, env: dict, offline: bool) -> None:
 def run(ctx: Context, *, offline: bool = False) -> Result:
     t0 = time.monotonic()
     project = ctx.project
-    if not project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {project} does not exist or is not a folder", project=project)
-    lock_path = lockfile.path_in(project)
-    if not lock_path.exists():
-        raise OperationError("LOCK_NOT_FOUND", f"{project} has no {lockfile.FILENAME}", hint="make one with `kernelenv lock`", path=lock_path)
-    lock = lockfile.read(lock_path)
+    common.require_project(ctx)
+    lock_path, lock = lockfile.read_project(project)
     venv = ctx.venv
     if not venvmod.is_venv(venv):  # nothing to sync yet: create installs from the lock
         from . import create

@@ -28,6 +28,7 @@ from typing import Any
 
 from .. import kernelspec, proc
 from ..context import Context
+from . import common
 from ..result import OperationError, Result
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -65,8 +66,7 @@ def find_kernel(ctx: Context, name: str | None) -> kernelspec.Spec:
                     raise OperationError("KERNEL_NOT_FOUND", f"kernel {name!r} is unreadable: {s.error}", name=name)
                 return s
         raise OperationError("KERNEL_NOT_FOUND", f"no kernel named {name!r}", hint="see `kernelenv list`", name=name)
-    if not ctx.project.is_dir():
-        raise OperationError("PROJECT_NOT_FOUND", f"project folder {ctx.project} does not exist", project=ctx.project)
+    common.require_project(ctx)
     mine = [s for s in specs if s.mark and s.mark.get("project") == str(ctx.project) and not s.error]
     mine.sort(key=lambda s: s.resource_dir.parent != ctx.kernels_dir)  # this scope's first
     if not mine:
