@@ -14,6 +14,7 @@ from typing import Callable
 from . import __version__
 from .context import Context
 from .render import Renderer
+from .profiles import PROFILES as PROFILE_NAMES
 from .result import ErrorInfo, OperationError, Result
 
 
@@ -162,7 +163,12 @@ def _repair(args: argparse.Namespace, r: Renderer) -> Result:
 def _lock(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import lock
 
-    return lock.run(_ctx(args, r, args.project), list(args.with_ or []), [Path(f).absolute() for f in (args.requirement or [])])
+    return lock.run(
+        _ctx(args, r, args.project),
+        list(args.with_ or []),
+        [Path(f).absolute() for f in (args.requirement or [])],
+        profile=args.profile,
+    )
 
 
 def _sync(args: argparse.Namespace, r: Renderer) -> Result:
@@ -190,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", help="name shown in Jupyter (default: 'Python 3.X (project)')")
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also install PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
-    p.add_argument("--profile", choices=("minimal", "data", "dl"), help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
+    p.add_argument("--profile", choices=PROFILE_NAMES, help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
     p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
     _python_installer(p)
     _scope(p)
@@ -250,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name", help="name shown in Jupyter")
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="packages (repeatable; replaces the list)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="requirements files (repeatable)")
-    p.add_argument("--profile", help="package set (see `kernelenv create --help`)")
+    p.add_argument("--profile", choices=PROFILE_NAMES, help="package set (see `kernelenv create --help`)")
     p.add_argument("--env", action="append", metavar="KEY=VALUE", help="an extra kernel environment variable (repeatable)")
     _common(p)
     p.set_defaults(handler=_init)
@@ -281,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--venv", metavar="PATH", help="the venv whose packages are locked (default: PROJECT/.venv)")
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
+    p.add_argument("--profile", choices=PROFILE_NAMES, help="also lock the profile's packages")
     _python_installer(p)
     _common(p)
     p.set_defaults(handler=_lock)
@@ -307,22 +314,34 @@ def _on_sigterm(signum, frame):  # an editor cancelling us: clean up like Ctrl-C
     raise KeyboardInterrupt
 
 
+def _verbs(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     renderer = Renderer(json_mode="--json" in argv)
+    parser = build_parser()
+    verbs = _verbs(parser)
     verb = next((a for a in argv if not a.startswith("-")), "kernelenv")
+    verb = verb if verb in verbs else "kernelenv"  # an unknown verb is not echoed as a command
     try:
         signal.signal(signal.SIGTERM, _on_sigterm)
     except ValueError:  # not the main thread (tests calling main in a thread)
         pass
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
-            build_parser().print_help()
+            parser.print_help()
             return 2
         verb = args.verb
         result = args.handler(args, renderer)
     except OperationError as exc:
+        if exc.info.code == "USAGE" and verb != "kernelenv":
+            exc.info.hint = f"see `kernelenv {verb} --help`"
         result = Result(verb, errors=[exc.info], ok=False)
     except KeyboardInterrupt:
         result = Result(verb, errors=[ErrorInfo("INTERRUPTED", "interrupted; what this run made was removed")], ok=False)

@@ -30,7 +30,7 @@ KEYS: dict[str, str] = {
     "python": "a string: a version (3.12), a specifier (>=3.10), cpython3.9 or a path",
     "packages": "a list of requirement strings, such as [\"numpy>=1.26\"]",
     "requirements": "a list of requirements file paths, relative to the project",
-    "profile": "a string: a profile name",
+    "profile": "a string: minimal, data or dl",
     "name": "a string: a kernel name",
     "display-name": "a string: the name Jupyter shows",
     "env": "a table of string values, such as { MPLBACKEND = \"Agg\" }",
@@ -111,7 +111,7 @@ def _requirements(path: Path, key: str, items: list[str]) -> None:
 
 def validate(path: Path, section: str, raw: Any) -> dict[str, Any]:
     """The settings table checked key by key; raises PROJECT_FILE_INVALID."""
-    from . import pythons
+    from . import profiles, pythons
 
     if not isinstance(raw, dict):
         raise _invalid(path, section or None, f"is {_type_name(raw)}, expected a table", "a table", _type_name(raw))
@@ -146,6 +146,13 @@ def validate(path: Path, section: str, raw: Any) -> dict[str, Any]:
                 raise _invalid(path, key, "is empty", expected, v)
             if k == "python" and not pythons.is_path(v) and pythons.parse(v) is None:
                 raise _invalid(path, key, f"{v!r} is not {pythons.FORMS}", expected, v)
+            if k == "profile" and v not in profiles.PROFILES:
+                raise _invalid(path, key, f"{v!r} is not a profile: choose one of {', '.join(profiles.PROFILES)}", expected, v)
+            if k == "name":
+                from .kernelspec import name_problem
+
+                if name_problem(v):
+                    raise _invalid(path, key, f"{v!r} is not a valid kernel name: {name_problem(v)}", expected, v)
             out[k] = v
     return out
 

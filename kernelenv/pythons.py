@@ -507,8 +507,9 @@ def _describe(found: list[Found]) -> list[dict]:
 
 
 def _listing(found: list[Found]) -> str:
-    items = [f"{f.info.implementation} {f.info.version_str} ({f.path})" for f in found if f.info is not None]
-    return "; ".join(items) if items else "none"
+    """The usable interpreters, short: 'CPython 3.13.0, 3.12.1, ...' (paths are in details)."""
+    items = [f"{f.info.implementation} {f.info.version_str}" for f in found if f.info is not None and f.info.supported]
+    return ", ".join(dict.fromkeys(items)) if items else f"none of Python {_MIN} or newer"
 
 
 def resolve(
@@ -556,7 +557,7 @@ def resolve(
             "PYTHON_UNSUPPORTED",
             f"Python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
             f"the oldest supported is {_MIN}",
-            hint=f"choose Python {_MIN} or newer; installed: {_listing(found)}",
+            hint=f"choose Python {_MIN} or newer; usable here: {_listing(found)}",
             spec=spec,
             version=old.version_str,
             path=old.path,
@@ -565,7 +566,7 @@ def resolve(
         )
     raise OperationError(
         "PYTHON_NOT_FOUND",
-        f"no interpreter matches Python {spec}; installed: {_listing(found)}",
+        f"no interpreter matches Python {spec}; usable here: {_listing(found)}",
         hint="install one (pyenv install, uv python install), pass a path with --python,"
         " or change the project file's python / requires-python",
         spec=spec,

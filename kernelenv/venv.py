@@ -6,11 +6,13 @@ with kernelenv's mark *for that very path* is ever deleted by kernelenv.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import sys
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,10 +51,16 @@ def create(venv: Path, python: str, *, with_pip: bool) -> None:
     """
     from virtualenv import cli_run
 
+    if os.pathsep in str(venv):  # virtualenv refuses it: the venv's bin would break PATH
+        raise OperationError(
+            "VENV_CREATE_FAILED", f"a venv path may not contain {os.pathsep!r} (it would break PATH): {venv}",
+            hint="rename the folder, or choose another place with --venv", venv=venv,
+        )
     args = [str(venv), "--python", python, "--no-setuptools", "--no-periodic-update", "--quiet"]
     if not with_pip:
         args.append("--no-seed")
-    args += ["--prompt", venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name]
+    prompt = venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
+    args.append(f"--prompt={prompt}")  # one argument: a folder named "-x" is not an option
     try:
         cli_run(args, setup_logging=False)
     except SystemExit as exc:  # virtualenv exits on bad input
@@ -113,13 +121,41 @@ def owned(venv: Path) -> bool:
     return bool(mark) and os.path.realpath(mark.get("venv", "")) == os.path.realpath(venv)
 
 
-def write_mark(venv: Path, **fields: Any) -> None:
-    mark = read_mark(venv) or {"created_by": "kernelenv", "created": now()}
+def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
+    """Update kernelenv's mark in a venv it made; ``new`` True only where this run makes the venv.
+
+    A venv without a mark (the user's own, reused by create or sync) never gets one:
+    the mark is what allows kernelenv to delete a venv.
+    """
+    mark = read_mark(venv)
+    if mark is None:
+        if not new:
+            return
+        mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)
-    tmp = venv / (MARK_FILE + ".tmp")
-    tmp.write_text(json.dumps(mark, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, venv / MARK_FILE)
+    # a fresh, exclusive temporary file (never one planted at a fixed name), renamed into place
+    fd, tmp = tempfile.mkstemp(prefix=MARK_FILE + ".", suffix=".tmp", dir=venv)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(mark, indent=1) + "\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, venv / MARK_FILE)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def drop_world_write(venv: Path) -> None:
+    """Clear the others-write bit uv sets on its ``.lock`` (0666) in the venv's top folder."""
+    for entry in os.scandir(venv):
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if mode & 0o002 and not entry.is_symlink():
+                os.chmod(entry.path, mode & 0o7775)
+        except OSError:
+            continue
 
 
 def delete(venv: Path) -> None:

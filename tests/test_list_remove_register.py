@@ -156,3 +156,23 @@ def test_register_interpreter_file_and_name(jupyter, cli, tmp_path):
     assert res.data["venv"] == str(project / ".venv")
     res = cli("register", tmp_path / "nothing", "--json")
     assert res.rc == 1 and res.codes == ["PYTHON_NOT_FOUND"]
+
+
+def test_create_reusing_the_users_own_venv_never_claims_it(jupyter, cli, tmp_path):
+    """A venv the user made is reused by create, and remove keeps it: create adds no ownership mark."""
+    project = make_project(tmp_path)
+    subprocess.run([sys.executable, "-m", "venv", str(project / ".venv")], check=True)
+    res = cli("create", project, "--json")
+    assert res.rc == 0 and res.data["venv_created"] is False, res
+    assert not (project / ".venv" / ".kernelenv.json").exists()
+    res = cli("remove", project, "--json")
+    assert res.rc == 0 and res.data["venv_removed"] is None, res
+    assert (project / ".venv" / "pyvenv.cfg").exists()
+
+
+def test_register_then_create_of_the_same_venv_is_no_clash(jupyter, cli, tmp_path):
+    project = make_project(tmp_path)
+    assert cli("create", project, "--json").rc == 0
+    assert cli("register", project / ".venv", "--name", "demo", "--json").rc == 0
+    res = cli("create", project, "--json")
+    assert res.rc == 0, res

@@ -149,3 +149,12 @@ def test_sync_without_a_lock_or_venv(tmp_path, cli):
     r = cli("sync", proj, "--json")
     assert r.rc == 1 and r.codes == ["LOCK_INVALID"]
     assert not (proj / ".venv").exists()
+
+
+def test_a_profile_the_lock_does_not_cover_is_refused(locked_project, cli):
+    """With a lock, --profile data (numpy, pandas not locked) is LOCK_INVALID, not a silent no-op."""
+    before = venvmod.installed(locked_project / ".venv")
+    r = cli("create", locked_project, "--profile", "data", "--json")
+    assert r.rc == 1 and r.codes == ["LOCK_INVALID"], r
+    assert "kernelenv lock" in r.envelope["errors"][0]["hint"]
+    assert venvmod.installed(locked_project / ".venv") == before

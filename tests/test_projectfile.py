@@ -219,3 +219,14 @@ def test_the_sample_project_file_is_valid():
     pf = projectfile.load(sample)
     assert pf.path == sample / "pyproject.toml" and pf.settings["name"] == "sample"
     assert pf.python_spec() == pf.requires_python  # no python key: requires-python decides
+
+
+def test_a_profile_typo_in_the_file_is_a_file_error(jupyter, cli, tmp_path):
+    project = tmp_path / "typo"
+    project.mkdir()
+    (project / "kernelenv.toml").write_text('profile = "date"\n')
+    res = cli("create", project, "--json")
+    assert res.rc == 1 and res.codes == ["PROJECT_FILE_INVALID"], res
+    msg = res.envelope["errors"][0]["message"]
+    assert "kernelenv.toml" in msg and "profile" in msg and "data" in msg
+    assert not (project / ".venv").exists()

@@ -19,7 +19,7 @@ LOCK_WAIT = 600.0
 
 def require_project(ctx: Context) -> Path:
     """The project folder; PROJECT_NOT_FOUND when it does not exist or is not a folder."""
-    if not ctx.project.is_dir():
+    if not os.path.isdir(ctx.project):  # never raises (Path.is_dir does on a too-long name)
         raise OperationError(
             "PROJECT_NOT_FOUND", f"project folder {ctx.project} does not exist or is not a folder", project=ctx.project
         )
@@ -63,7 +63,7 @@ def check_clash(ctx: Context, name: str, project: Path | None, venv: Path | None
     mark = existing.mark
     mine = bool(mark) and (
         (project is not None and mark.get("project") == str(project))
-        or (project is None and venv is not None and mark.get("venv") == str(venv))
+        or (venv is not None and mark.get("venv") == str(venv))  # the same venv, registered or created
     )
     if (mine and not target.is_symlink()) or ctx.force:
         return existing

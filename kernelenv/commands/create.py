@@ -67,7 +67,8 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         if not f.is_file():
             raise OperationError("REQUIREMENTS_NOT_FOUND", f"requirements file {f} does not exist", path=f)
     lock = lock_sync.load(project)  # create uses the lock when there is one (LOCK_INVALID before anything is touched)
-    if lock is not None:
+    if lock is not None:  # the lock decides what can be installed: it must cover the profile too
+        opts = dataclasses.replace(opts, packages=with_profile_packages(opts))
         lock_sync.check_requested(lock, opts.packages, lockfile.path_in(project))
         ctx = lock_sync.with_lock_python(ctx, lock)
     if ctx.python is None and file_python is not None:  # the file's python, else requires-python
@@ -84,7 +85,7 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
             )
     common.check_clash(ctx, name, project, venv)
     common.ensure_writable(ctx.kernels_dir)
-    if opts.profile:
+    if opts.profile and lock is None:
         opts = _with_profile(ctx, opts, venv)
 
     with common.locked(ctx, f"venv:{venv}"), common.locked(ctx, f"kernel:{ctx.kernels_dir / name}"):
@@ -132,14 +133,23 @@ def _create_locked(ctx: Context, opts: CreateOptions, name: str, project: Path, 
     return Result("create", data)
 
 
+def with_profile_packages(opts: CreateOptions) -> list[str]:
+    """opts.packages with the profile's composed in (what the user names wins)."""
+    from .. import profiles
+
+    if not opts.profile:
+        return list(opts.packages)
+    wanted = profiles.packages(opts.profile, gpu=opts.profile == "dl" and profiles.has_nvidia_gpu())
+    return profiles.compose(wanted, opts.packages)
+
+
 def _with_profile(ctx: Context, opts: CreateOptions, venv: Path) -> CreateOptions:
     """opts with the profile's packages composed in; PROFILE_UNAVAILABLE before anything is installed."""
     from dataclasses import replace
 
     from .. import profiles
 
-    wanted = profiles.packages(opts.profile, gpu=opts.profile == "dl" and profiles.has_nvidia_gpu())
-    merged = profiles.compose(wanted, opts.packages)
+    merged = with_profile_packages(opts)
     if venvmod.is_venv(venv) and _satisfied(merged, venvmod.installed(venv)) and not ctx.python:
         return replace(opts, packages=merged)  # already there: nothing to check
     try:
@@ -197,7 +207,7 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
         seed = name == "pip" and wanted.version[:2] >= (3, 9)
         # the mark first: a run killed inside virtualenv leaves a folder the next run may rebuild
         venv.mkdir(parents=True)
-        venvmod.write_mark(venv, state="creating", project=project, installer=name)
+        venvmod.write_mark(venv, new=True, state="creating", project=project, installer=name)
         venvmod.create(venv, base_python, with_pip=seed)
         if name == "pip" and not seed:
             done = proc.run([str(venvmod.python_of(venv)), "-m", "ensurepip", "--default-pip"], timeout=300)
@@ -290,6 +300,7 @@ def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[l
         on_line=lambda line: _installer_progress(ctx, line),
     )
     durations["install"] = round(time.monotonic() - t, 3)
+    venvmod.drop_world_write(venv)
     after = venvmod.installed(venv)
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     if created or "ipykernel" in changed:

@@ -53,9 +53,16 @@ def dockerfile(lock: lockfile.Lock, name: str, display: str, lock_rel: str) -> s
             f"    --display-name {q(display)} \\",
             f"    --env PATH \"$KERNELENV_VENV/bin:\\${{PATH}}\" --env VIRTUAL_ENV \"$KERNELENV_VENV\"",
             f'ENV PATH="{IMAGE_VENV}/bin:$PATH"',
+            "# The image carries the env and its kernel; a server is yours to choose, e.g.:",
+            "#   RUN pip install jupyterlab",
+            '#   CMD ["jupyter", "lab", "--ip=0.0.0.0", "--no-browser", "--allow-root"]',
+            "# or use this image as the base of a JupyterHub single-user image.",
             "",
         ]
     )
+
+
+DOCKERIGNORE = f"# {MARKER}`: keep the local venv and outputs out of the build context.\n.venv/\n.kernelenv/\n**/__pycache__/\n.git/\n"
 
 
 def devcontainer_json(lock: lockfile.Lock, name: str) -> str:
@@ -111,11 +118,13 @@ def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = Fal
         target = output or project / "Dockerfile"
         rel = os.path.relpath(lock_path, project)
         files.append({"path": target, "state": _write(target, dockerfile(lock, name, display, rel), force)})
+        files.append({"path": project / ".dockerignore", "state": _write(project / ".dockerignore", DOCKERIGNORE, force)})
     elif fmt == "devcontainer":
         folder = output or project / ".devcontainer"
         rel = os.path.relpath(lock_path, project)
         files.append({"path": folder / "devcontainer.json", "state": _write(folder / "devcontainer.json", devcontainer_json(lock, name), force)})
         files.append({"path": folder / "Dockerfile", "state": _write(folder / "Dockerfile", dockerfile(lock, name, display, rel), force)})
+        files.append({"path": project / ".dockerignore", "state": _write(project / ".dockerignore", DOCKERIGNORE, force)})
     else:
         raise OperationError("USAGE", f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
     return Result("export", {"format": fmt, "project": project, "lock": lock_path, "kernel": name, "python": lock.python, "files": files})

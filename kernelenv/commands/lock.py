@@ -112,15 +112,15 @@ def _run(argv: list[str], installer: str) -> proc.Completed:
     return done
 
 
-def run(ctx: Context, packages: list[str], requirement_files: list[Path]) -> Result:
+def run(ctx: Context, packages: list[str], requirement_files: list[Path], *, profile: str | None = None) -> Result:
     t0 = time.monotonic()
     project = ctx.project
     common.require_project(ctx)
-    from .create import CreateOptions
+    from .create import CreateOptions, with_profile_packages
 
     # the project file's packages, requirements files and python count as asked for
-    merged, python_spec, _ = projectfile.apply(project, CreateOptions(packages=list(packages), requirement_files=list(requirement_files)), ctx.python)
-    packages, requirement_files = merged.packages, merged.requirement_files
+    merged, python_spec, _ = projectfile.apply(project, CreateOptions(packages=list(packages), requirement_files=list(requirement_files), profile=profile), ctx.python)
+    packages, requirement_files = with_profile_packages(merged), merged.requirement_files
     for f in requirement_files:
         if not f.is_file():
             raise OperationError("REQUIREMENTS_NOT_FOUND", f"requirements file {f} does not exist", path=f)
