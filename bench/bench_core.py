@@ -45,19 +45,27 @@ def recipe_kernelenv(py: str, root: Path, env: dict) -> float:
 
 
 def bench_create(py: str, repeat: int, manual_repeat: int) -> None:
-    print("== create (warm caches), median of runs")
-    rows = {}
-    for label, fn, n in (("kernelenv create", recipe_kernelenv, repeat), ("(b) uv venv --seed + uv pip + ipykernel install", recipe_uv, repeat), ("(a) python -m venv + pip + ipykernel install", recipe_venv_pip, manual_repeat)):
-        times = []
-        for i in range(n + 1):  # the first run warms caches and is dropped
+    """Rounds interleave the recipes, so load that comes and goes hits all of them alike."""
+    print("== create (warm caches), median of interleaved rounds")
+    recipes = (
+        ("kernelenv create", recipe_kernelenv, repeat),
+        ("(b) uv venv --seed + uv pip + ipykernel install", recipe_uv, repeat),
+        ("(a) python -m venv + pip + ipykernel install", recipe_venv_pip, manual_repeat),
+    )
+    times: dict[str, list[float]] = {label: [] for label, _, _ in recipes}
+    for i in range(repeat + 1):  # round 0 warms caches and is dropped
+        for label, fn, n in recipes:
+            if i > n:
+                continue
             root = tmpdir("kbench-")
             try:
                 tt = fn(py, root, isolated_env(root))
             finally:
                 cleanup(root)
             if i:
-                times.append(tt)
-        rows[label] = median(times)
+                times[label].append(tt)
+    rows = {label: median(ts) for label, ts in times.items()}
+    for label, _, n in recipes:
         print(f"  {label:<52} {rows[label]:7.2f} s  (n={n})")
     k = rows["kernelenv create"]
     print(f"  ratio (a)/kernelenv = {rows['(a) python -m venv + pip + ipykernel install'] / k:5.1f}x faster   (target >= 10x)")
