@@ -162,7 +162,20 @@ def delete(venv: Path) -> None:
     """Delete a venv kernelenv owns; anything else raises NOT_OWNED."""
     if not owned(venv):
         raise OperationError("NOT_OWNED", f"{venv} was not made by kernelenv here; not deleting it", venv=venv)
-    shutil.rmtree(venv)
+    # renamed away first: a run killed while deleting leaves a trash folder, never a half venv
+    trash = Path(tempfile.mkdtemp(prefix=f".{venv.name}{TRASH}", dir=venv.parent))
+    os.rename(venv, trash / venv.name)
+    sweep_trash(venv)
+
+
+TRASH = ".kernelenv-deleting-"
+
+
+def sweep_trash(venv: Path) -> None:
+    """Finish deleting what earlier (possibly killed) deletions of ``venv`` renamed away."""
+    for t in venv.parent.glob(f".{venv.name}{TRASH}*"):
+        if t.is_dir() and not t.is_symlink():
+            shutil.rmtree(t, ignore_errors=True)
 
 
 def now() -> str:

@@ -75,7 +75,7 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         ctx = dataclasses.replace(ctx, python=file_python)
     venv = ctx.venv
     if venv.exists() or venv.is_symlink():
-        half_made = venvmod.owned(venv) and (venvmod.read_mark(venv) or {}).get("state") != "ready"
+        half_made = _abandoned(venv) or (venvmod.owned(venv) and (venvmod.read_mark(venv) or {}).get("state") != "ready")
         if not half_made and (not venv.is_dir() or not venvmod.is_venv(venv)):
             raise OperationError(
                 "VENV_NOT_A_VENV",
@@ -194,7 +194,7 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
         shutil.rmtree(venv)
         if wanted is None:
             wanted = pythons.resolve(None)
-    elif venvmod.owned(venv):  # a run killed while virtualenv was making it: no pyvenv.cfg yet
+    elif venvmod.owned(venv) or _abandoned(venv):  # a run killed while virtualenv was making it
         ctx.progress("venv", f"rebuilding {venv}: an earlier run did not finish it", 1, 3)
         shutil.rmtree(venv)
     assert wanted is not None
@@ -219,6 +219,13 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
         raise
     durations["venv"] = round(time.monotonic() - t, 3)
     return pythons.probe(venvmod.python_of(venv)), True
+
+
+def _abandoned(venv: Path) -> bool:
+    """A folder holding nothing but (the start of) kernelenv's mark: a run killed right after mkdir."""
+    if venv.is_symlink() or not venv.is_dir():
+        return False
+    return all(p.name.startswith(venvmod.MARK_FILE) for p in venv.iterdir())
 
 
 def _base_interpreter(info: pythons.PythonInfo) -> str:
