@@ -244,6 +244,13 @@ def _rmtree(path: Path) -> None:
         shutil.rmtree(path)
 
 
+def advertises_encryption(spec: Spec) -> bool:
+    """Whether the spec says its kernel takes CurveZMQ keys (metadata.supported_encryption)."""
+    meta = (spec.data or {}).get("metadata")
+    enc = meta.get("supported_encryption") if isinstance(meta, dict) else None
+    return isinstance(enc, list) and "curve" in enc
+
+
 def health(spec: Spec) -> tuple[str, list[str]]:
     """Static health of one spec, without starting a process.
 

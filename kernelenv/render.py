@@ -184,7 +184,8 @@ def _doctor(d: dict[str, Any]) -> str:
         start = k.get("start") or {}
         took = f" (started in {start['seconds']:.2f} s)" if start.get("ok") else ""
         mark = "ok  " if k["status"] == "ok" else "FAIL"
-        lines.append(f"{mark} {k['name']}  {k['python'] or '?'}{took}")
+        enc = "" if k.get("encryption") == "on" else "  [transport encryption off: ipykernel < 7.3]"
+        lines.append(f"{mark} {k['name']}  {k['python'] or '?'}{took}{enc}")
         for p in k["problems"]:
             lines.append(f"     {p['code']}: {p['message']}")
             lines.append(f"       fix: {p['fix']}")

@@ -233,7 +233,7 @@ def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, tim
     problems: list[dict] = []
     argv0 = row["python"]
     venv = _venv_of(argv0) or (Path(row["venv"]) if row["venv"] else None)
-    out = {k: row[k] for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned")}
+    out = {k: row[k] for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
     out.update({"static_status": row["status"], "start": None, "conflicts": [], "base_interpreter": None})
     status = row["status"]
     if moved_to is not None:

@@ -31,6 +31,7 @@ def entries(ctx: Context) -> list[dict]:
                 "venv": mark.get("venv") if mark else None,
                 "status": status,
                 "problems": problems,
+                "encryption": "on" if kernelspec.advertises_encryption(spec) else "off",
             }
         )
     return rows

@@ -37,8 +37,10 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False) -
                 kernelspec.remove(Path(row["resource_dir"]))
                 if venv_removed is not None:
                     venvmod.delete(venv_removed)
-            except PermissionError as exc:
-                raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename}: permission denied", path=exc.filename) from None
+            except OSError as exc:
+                raise OperationError(
+                    "JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename}: {exc.strerror or exc}", path=exc.filename
+                ) from None
         removed.append(
             {
                 "name": row["name"],

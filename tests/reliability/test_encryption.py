@@ -112,6 +112,4 @@ def test_old_ipykernel_gets_no_stanza_and_still_works(tmp_path, monkeypatch):
     rc, doc, err = faults.run(["doctor", project, "--json"], env)
     assert rc == 0 and doc["data"]["problems"] == 0, doc
     row = doc["data"]["kernels"][0]
-    if "encryption" not in row:
-        pytest.xfail("doctor does not report encryption yet (asked of doctor's owner)")
     assert row["encryption"] == "off"

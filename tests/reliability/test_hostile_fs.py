@@ -129,7 +129,6 @@ def test_read_only_jupyter_data_dir(tmp_path):
 
 
 @pytest.mark.skipif(not faults.can_mount(), reason="needs root to mount a tmpfs")
-@pytest.mark.xfail(strict=False, reason="prune.py catches PermissionError only; EROFS becomes INTERNAL (reported)")
 def test_prune_on_a_read_only_jupyter_data_dir(tmp_path):
     env = faults.cli_env(tmp_path)
     data = tmp_path / "jupyter-data"
