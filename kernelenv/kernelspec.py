@@ -268,9 +268,13 @@ def health(spec: Spec) -> tuple[str, list[str]]:
         argv0 = found
     if not (os.path.isfile(argv0) and os.access(argv0, os.X_OK)):
         return "interpreter-missing", [f"interpreter {argv0} does not exist"]
-    if spec.data.get("language", "python").lower() != "python" or "ipykernel" not in " ".join(spec.data["argv"]):
+    language = spec.data.get("language", "python")
+    if not isinstance(language, str) or language.lower() != "python" or "ipykernel" not in " ".join(spec.data["argv"]):
         return "ok", []  # not an ipykernel spec: nothing more to check without running it
     prefix = Path(argv0).parent.parent
+    venv = (spec.mark or {}).get("venv")
+    if isinstance(venv, str) and os.path.realpath(prefix) == os.path.realpath(venv) and not (prefix / "pyvenv.cfg").is_file():
+        return "interpreter-missing", [f"the venv {venv} is broken: its pyvenv.cfg is missing, so {argv0} is not its python"]
     if (prefix / "pyvenv.cfg").is_file() and not _has_ipykernel(prefix):
         return "ipykernel-missing", [f"ipykernel is not installed in {prefix}"]
     return "ok", []

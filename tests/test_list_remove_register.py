@@ -176,3 +176,30 @@ def test_register_then_create_of_the_same_venv_is_no_clash(jupyter, cli, tmp_pat
     assert cli("register", project / ".venv", "--name", "demo", "--json").rc == 0
     res = cli("create", project, "--json")
     assert res.rc == 0, res
+
+
+def test_remove_keeps_a_venv_another_kernel_still_uses(jupyter, cli, tmp_path):
+    project = make_project(tmp_path)
+    assert cli("create", project, "--json").rc == 0
+    shutil.copytree(jupyter.kernels / "demo", jupyter.kernels / "demo-copy")  # a user's copy, mark included
+    res = cli("remove", "demo-copy", "--json")
+    assert res.rc == 0 and res.data["venv_removed"] is None, res
+    assert "demo" in res.data["venv_kept_reason"]
+    assert (project / ".venv" / "pyvenv.cfg").exists()
+
+
+def test_list_flags_a_venv_whose_pyvenv_cfg_is_gone(jupyter, cli, tmp_path):
+    project = make_project(tmp_path)
+    assert cli("create", project, "--json").rc == 0
+    (project / ".venv" / "pyvenv.cfg").unlink()
+    row = by_name(cli("list", "--json").data["kernels"], "demo")
+    assert row["status"] == "interpreter-missing" and "pyvenv.cfg" in row["problems"][0]
+
+
+def test_create_rebuilds_its_own_venv_that_lost_pyvenv_cfg(jupyter, cli, kernel, tmp_path):
+    project = make_project(tmp_path)
+    assert cli("create", project, "--json").rc == 0
+    (project / ".venv" / "pyvenv.cfg").unlink()
+    res = cli("create", project, "--json")
+    assert res.rc == 0 and res.data["venv_created"] is True, res
+    assert kernel("demo").run("import sys; print(sys.prefix)").strip() == str(project / ".venv")

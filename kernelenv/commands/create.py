@@ -75,8 +75,8 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         ctx = dataclasses.replace(ctx, python=file_python)
     venv = ctx.venv
     if venv.exists() or venv.is_symlink():
-        half_made = _abandoned(venv) or (venvmod.owned(venv) and (venvmod.read_mark(venv) or {}).get("state") != "ready")
-        if not half_made and (not venv.is_dir() or not venvmod.is_venv(venv)):
+        ours = _abandoned(venv) or venvmod.owned(venv)  # half-made or broken (no pyvenv.cfg): rebuilt
+        if not ours and (not venv.is_dir() or not venvmod.is_venv(venv)):
             raise OperationError(
                 "VENV_NOT_A_VENV",
                 f"{venv} exists and is not a venv; not touching it",
@@ -194,8 +194,8 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
         shutil.rmtree(venv)
         if wanted is None:
             wanted = pythons.resolve(None)
-    elif venvmod.owned(venv) or _abandoned(venv):  # a run killed while virtualenv was making it
-        ctx.progress("venv", f"rebuilding {venv}: an earlier run did not finish it", 1, 3)
+    elif venvmod.owned(venv) or _abandoned(venv):  # killed inside virtualenv, or pyvenv.cfg lost
+        ctx.progress("venv", f"rebuilding {venv}: it is kernelenv's and not a working venv", 1, 3)
         shutil.rmtree(venv)
     assert wanted is not None
     name, uv = inst.choose(ctx.installer)

@@ -27,6 +27,18 @@ def find(ctx: Context, target: str) -> list[kernelspec.Spec]:
     return []
 
 
+def _other_users(ctx: Context, removed: kernelspec.Spec, venv: Path) -> list[str]:
+    """Names of other kernelspecs whose interpreter lives in ``venv`` (a copied spec, say)."""
+    real = os.path.realpath(venv)
+    out = []
+    for s in kernelspec.scan(ctx.search_path):
+        if s.resource_dir == removed.resource_dir or not s.argv0:
+            continue
+        if os.path.realpath(Path(s.argv0).parent.parent) == real:
+            out.append(s.name)
+    return out
+
+
 def run(ctx: Context, target: str, *, keep_venv: bool = False, dry_run: bool = False) -> Result:
     matches = find(ctx, target)
     if not matches:
@@ -55,6 +67,8 @@ def run(ctx: Context, target: str, *, keep_venv: bool = False, dry_run: bool = F
         kept = f"{venv} no longer exists"
     elif not venvmod.owned(venv):
         kept = f"{venv} was not made by kernelenv (or was moved or linked); left in place"
+    elif users := _other_users(ctx, spec, venv):
+        kept = f"{venv} is still used by kernel {', '.join(users)}; left in place"
     else:
         venv_removed = venv
     if not dry_run:
