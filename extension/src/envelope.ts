@@ -294,7 +294,8 @@ export function removeData(env: Envelope): RemoveData {
 /** "message [CODE]" plus the hint, for an error notification. */
 export function errorText(env: Envelope): string {
   if (env.errors.length === 0) {
-    return `kernelenv ${env.command} failed`;
+    // status "error" with no error: the verb ran and found problems (doctor, verify)
+    return `kernelenv ${env.command} found problems, see the log`;
   }
   const e = env.errors[0];
   let text = `${e.message} [${e.code}]`;
