@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         verb = args.verb
         result = args.handler(args, renderer)
     except OperationError as exc:
-        if exc.info.code == "USAGE" and verb != "kernelenv":
+        if exc.info.code == "USAGE" and verb != "kernelenv" and exc.info.hint == "see `kernelenv --help`":
             exc.info.hint = f"see `kernelenv {verb} --help`"
         result = Result(verb, errors=[exc.info], ok=False)
     except KeyboardInterrupt:

@@ -254,8 +254,9 @@ def advertises_encryption(spec: Spec) -> bool:
 def health(spec: Spec) -> tuple[str, list[str]]:
     """Static health of one spec, without starting a process.
 
-    Returns (status, problems): status is ok, invalid-spec, interpreter-missing or
-    ipykernel-missing ("shadowed" is decided by whoever sees the whole search path).
+    Returns (status, problems): status is ok, invalid-spec, interpreter-missing,
+    ipykernel-missing or venv-broken (kernelenv's venv lost its pyvenv.cfg; ``create``
+    rebuilds it, prune leaves it). "shadowed" is decided by whoever sees the whole search path.
     """
     if spec.error or spec.data is None:
         return "invalid-spec", [spec.error or "kernel.json is unreadable"]
@@ -274,7 +275,7 @@ def health(spec: Spec) -> tuple[str, list[str]]:
     prefix = Path(argv0).parent.parent
     venv = (spec.mark or {}).get("venv")
     if isinstance(venv, str) and os.path.realpath(prefix) == os.path.realpath(venv) and not (prefix / "pyvenv.cfg").is_file():
-        return "interpreter-missing", [f"the venv {venv} is broken: its pyvenv.cfg is missing, so {argv0} is not its python"]
+        return "venv-broken", [f"the venv {venv} is broken: its pyvenv.cfg is missing, so {argv0} runs outside it"]
     if (prefix / "pyvenv.cfg").is_file() and not _has_ipykernel(prefix):
         return "ipykernel-missing", [f"ipykernel is not installed in {prefix}"]
     return "ok", []

@@ -193,7 +193,8 @@ def test_list_flags_a_venv_whose_pyvenv_cfg_is_gone(jupyter, cli, tmp_path):
     assert cli("create", project, "--json").rc == 0
     (project / ".venv" / "pyvenv.cfg").unlink()
     row = by_name(cli("list", "--json").data["kernels"], "demo")
-    assert row["status"] == "interpreter-missing" and "pyvenv.cfg" in row["problems"][0]
+    assert row["status"] == "venv-broken" and "pyvenv.cfg" in row["problems"][0]
+    assert cli("prune", "--json").data["removed"] == []  # broken, not gone: create rebuilds it
 
 
 def test_create_rebuilds_its_own_venv_that_lost_pyvenv_cfg(jupyter, cli, kernel, tmp_path):

@@ -198,7 +198,7 @@ export function registerData(env: Envelope): RegisterData {
   };
 }
 
-export type KernelStatus = "ok" | "interpreter-missing" | "ipykernel-missing" | "invalid-spec" | "shadowed" | string;
+export type KernelStatus = "ok" | "interpreter-missing" | "ipykernel-missing" | "invalid-spec" | "shadowed" | "venv-broken" | string;
 
 export interface KernelInfo {
   name: string;
@@ -314,6 +314,7 @@ export const STATUS_ICONS: Record<string, string> = {
   "ipykernel-missing": "$(warning)",
   "invalid-spec": "$(error)",
   shadowed: "$(eye-closed)",
+  "venv-broken": "$(error)",
 };
 
 export function statusIcon(status: string): string {

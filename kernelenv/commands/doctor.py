@@ -256,6 +256,9 @@ def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, tim
         if not any(p["code"] in ("base-interpreter-missing",) for p in problems):
             problems.append(_problem("interpreter-missing", "; ".join(row["problems"]), _rebuild_fix(row, moved_to)))
         return _finish(out, problems)
+    if status == "venv-broken":  # kernelenv's venv lost its pyvenv.cfg: create rebuilds it in place
+        problems.append(_problem("venv-broken", "; ".join(row["problems"]), _rebuild_fix(row, moved_to)))
+        return _finish(out, problems)
     if status == "ipykernel-missing":
         if row["owned"] and row["project"] and lockfile.path_in(Path(row["project"])).exists():
             fix = f"kernelenv sync {q(row['project'])}"

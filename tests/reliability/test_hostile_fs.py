@@ -16,7 +16,7 @@ VERBS = ("list", "doctor", "remove", "prune")
 
 def _ok_envelope(rc, envelope, err, allowed=(0, 1)):
     assert envelope is not None, err
-    assert rc in allowed, (rc, envelope)
+    assert rc in allowed, (rc, envelope["errors"])
     assert "INTERNAL" not in [e["code"] for e in envelope["errors"]], envelope["errors"]
     return envelope
 
