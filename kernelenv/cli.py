@@ -9,7 +9,6 @@ import argparse
 import signal
 import sys
 from pathlib import Path
-from typing import Callable
 
 from . import __version__
 from .context import Context

@@ -4,7 +4,6 @@ A plain table of two backends. ``auto`` means uv when it can run, else pip.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Callable

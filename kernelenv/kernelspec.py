@@ -10,10 +10,9 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

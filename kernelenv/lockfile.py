@@ -15,12 +15,11 @@ least one ``--hash``, or a package named twice raises LOCK_INVALID. Pure: no pro
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import files
 from .result import OperationError
 
 FILENAME = "kernelenv.lock"
@@ -165,16 +164,7 @@ def read(path: Path) -> Lock:
 
 def write(path: Path, lock: Lock) -> None:
     """Write atomically (a reader never sees half a lock)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(lock.dumps())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    files.write_atomic(path, lock.dumps())
 
 
 def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import files
 from .result import OperationError
 
 PYPROJECT = "pyproject.toml"
@@ -302,8 +303,7 @@ def write(project: Path, updates: dict[str, Any]) -> tuple[Path, bool, list[str]
         changed.append(k)
     if changed or created:
         text = tomlkit.dumps(doc)
-        tmp = path.with_name(f".{path.name}.kernelenv-tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644  # keep the user's file mode
+        files.write_atomic(path, text, mode=mode)
     load(project)  # what was written must read back
     return path, created, changed

@@ -6,7 +6,6 @@ with kernelenv's mark *for that very path* is ever deleted by kernelenv.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import files
 from .result import OperationError
 
 MARK_FILE = ".kernelenv.json"
@@ -134,17 +134,7 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)
-    # a fresh, exclusive temporary file (never one planted at a fixed name), renamed into place
-    fd, tmp = tempfile.mkstemp(prefix=MARK_FILE + ".", suffix=".tmp", dir=venv)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(mark, indent=1) + "\n")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, venv / MARK_FILE)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    files.write_atomic(venv / MARK_FILE, json.dumps(mark, indent=1) + "\n")
 
 
 def drop_world_write(venv: Path) -> None:

@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
-from conftest import make_project, run_cli
+from conftest import make_project
 
 
 def write_foreign(kdir: Path, name: str, argv0: str, display: str = "Foreign") -> Path:

@@ -16,7 +16,7 @@ import os
 import shlex
 from pathlib import Path
 
-from .. import kernelspec, lockfile
+from .. import files, kernelspec, lockfile
 from ..context import Context
 from . import common
 from ..result import OperationError, Result
@@ -46,12 +46,12 @@ def dockerfile(lock: lockfile.Lock, name: str, display: str, lock_rel: str) -> s
             f"FROM python:{lock.python}-slim",
             f"ENV KERNELENV_VENV={IMAGE_VENV}",
             f"COPY {lock_rel} {IMAGE_ROOT}/kernelenv.lock",
-            f'RUN python -m venv "$KERNELENV_VENV" \\',
-            f'    && "$KERNELENV_VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check \\',
+            'RUN python -m venv "$KERNELENV_VENV" \\',
+            '    && "$KERNELENV_VENV/bin/python" -m pip install --no-cache-dir --disable-pip-version-check \\',
             f"       --require-hashes --no-deps -r {IMAGE_ROOT}/kernelenv.lock",
             f'RUN "$KERNELENV_VENV/bin/python" -m ipykernel install --prefix {IMAGE_PREFIX} --name {q(name)} \\',
             f"    --display-name {q(display)} \\",
-            f"    --env PATH \"$KERNELENV_VENV/bin:\\${{PATH}}\" --env VIRTUAL_ENV \"$KERNELENV_VENV\"",
+            "    --env PATH \"$KERNELENV_VENV/bin:\\${PATH}\" --env VIRTUAL_ENV \"$KERNELENV_VENV\"",
             f'ENV PATH="{IMAGE_VENV}/bin:$PATH"',
             "# The image carries the env and its kernel; a server is yours to choose, e.g.:",
             "#   RUN pip install jupyterlab",
@@ -96,9 +96,7 @@ def _write(path: Path, text: str, force: bool) -> str:
     else:
         state = "written"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    files.write_atomic(path, text)
     return state
 
 

@@ -71,7 +71,7 @@ def resolve_uv(uv: str, lines: list[str], files: list[Path], python_version: str
                 "--no-header", "--no-annotate", "--quiet"]
         if python is not None:
             argv += ["--python", str(python)]
-        done = _run(argv, "uv")
+        _run(argv, "uv")
         pins = lockfile.loads(f"# kernelenv-lock: 1\n# python: {python_version}\n" + out.read_text(encoding="utf-8"), out).pins
     version = proc.run([uv, "--version"], timeout=20).stdout.strip()
     return pins, version or "uv"

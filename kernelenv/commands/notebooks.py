@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from .. import files
 from ..context import Context
 from ..result import OperationError, Result
 from . import verify
@@ -61,16 +60,7 @@ def _state(dest: Path, text: str) -> str:
 
 
 def _write(dest: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    files.write_atomic(dest, text)
 
 
 def run(ctx: Context, dest: Path | None, *, kernel: str | None = None, force: bool = False) -> Result:

@@ -14,9 +14,6 @@ import io
 import json
 import os
 import shutil
-import string
-import sys
-import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
