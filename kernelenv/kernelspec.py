@@ -5,6 +5,7 @@ final place and renamed into it, so a reader never sees half a kernel.json.
 """
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -199,19 +200,26 @@ def scan(kernel_dirs: list[Path]) -> list[Spec]:
 def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | None) -> Path:
     """Write ``kernels_dir/name`` atomically (replacing what is there) and return it.
 
-    Files are 0644 and folders 0755 whatever the umask leaves more open.
+    kernelenv's own spec folder is updated in place, kernel.json last and by rename, so a
+    reader sees the old spec or the new one and the folder never goes missing. Anything
+    else there (a foreign spec replaced with --force, a link) is swapped for a fresh folder.
+    Files are 0644 and folders 0755 whatever the umask leaves more open. Callers hold the
+    kernel's lock, so leftovers of killed runs for this name (".NAME~*") are swept first.
     """
+    from . import files
+
     kernels_dir.mkdir(parents=True, exist_ok=True)
     final = kernels_dir / name
+    for stale in kernels_dir.glob(f".{glob.escape(name)}~*"):
+        _rmtree(stale)
+    if final.is_dir() and not final.is_symlink() and read(final).mark is not None:
+        _copy_logos(logo_dir, final)
+        files.write_atomic(final / "kernel.json", json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
+        return final
     # "~" is not a kernel-name character: Jupyter never lists a folder a killed run left behind
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".tmp", dir=kernels_dir))
     try:
-        if logo_dir is not None:
-            for logo in LOGO_FILES:
-                src = logo_dir / logo
-                if src.is_file():
-                    shutil.copyfile(src, tmp / logo)
-                    os.chmod(tmp / logo, 0o644)
+        _copy_logos(logo_dir, tmp)
         (tmp / "kernel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         os.chmod(tmp / "kernel.json", 0o644)
         os.chmod(tmp, 0o755)
@@ -226,6 +234,16 @@ def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | N
         _rmtree(tmp)
         raise
     return final
+
+
+def _copy_logos(logo_dir: Path | None, dest: Path) -> None:
+    if logo_dir is None:
+        return
+    for logo in LOGO_FILES:
+        src = logo_dir / logo
+        if src.is_file():
+            shutil.copyfile(src, dest / logo)
+            os.chmod(dest / logo, 0o644)
 
 
 def remove(resource_dir: Path) -> None:

@@ -173,3 +173,25 @@ def test_remove_symlinked_spec_removes_only_link(tmp_path):
     link.symlink_to(real)
     kernelspec.remove(link)
     assert not link.exists() and (real / "kernel.json").exists()
+
+
+def test_rewrite_of_own_spec_is_in_place_and_sweeps_leftovers(tmp_path):
+    kdir = tmp_path / "kernels"
+    path = kernelspec.write(kdir, "k", build(), None)
+    inode = path.stat().st_ino
+    (kdir / ".k~abc.old").mkdir()  # what a run killed mid-replace leaves
+    (path / "kernel.js").write_text("// a file of the user's")
+    kernelspec.write(kdir, "k", build(display_name="new"), None)
+    assert path.stat().st_ino == inode  # the folder never went away
+    assert kernelspec.read(path).display_name == "new"
+    assert sorted(p.name for p in kdir.iterdir()) == ["k"]
+
+
+def test_replacing_a_foreign_spec_gives_a_clean_folder(tmp_path):
+    kdir = tmp_path / "kernels"
+    foreign = kdir / "k"
+    foreign.mkdir(parents=True)
+    (foreign / "kernel.json").write_text(json.dumps({"argv": ["python"], "display_name": "theirs"}))
+    (foreign / "kernel.js").write_text("// theirs")
+    kernelspec.write(kdir, "k", build(), None)
+    assert sorted(p.name for p in foreign.iterdir()) == ["kernel.json"]
