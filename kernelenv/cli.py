@@ -186,6 +186,7 @@ def _export(args: argparse.Namespace, r: Renderer) -> Result:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
+    parser.add_argument("--json", action="store_true", help="also accepted before the verb")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     p = sub.add_parser("create", help="make (or sync) the project's venv and register its kernel")

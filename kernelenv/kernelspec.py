@@ -76,7 +76,9 @@ class Spec:
     def mark(self) -> dict[str, Any] | None:
         meta = (self.data or {}).get("metadata")
         mark = meta.get(MARK_KEY) if isinstance(meta, dict) else None
-        return mark if isinstance(mark, dict) else None
+        if not isinstance(mark, dict) or not all(isinstance(mark.get(k), (str, type(None))) for k in ("project", "venv")):
+            return None  # not a mark kernelenv wrote: treated as foreign
+        return mark
 
     @property
     def display_name(self) -> str:
@@ -172,6 +174,9 @@ def read(resource_dir: Path) -> Spec:
         return Spec(name, resource_dir, data, "argv is missing or not a list of strings")
     if not isinstance(data.get("display_name", ""), str):
         return Spec(name, resource_dir, data, "display_name is not a string")
+    env = data.get("env", {})
+    if not (isinstance(env, dict) and all(isinstance(v, str) for v in env.values())):
+        return Spec(name, resource_dir, data, "env is not an object of strings")
     return Spec(name, resource_dir, data)
 
 

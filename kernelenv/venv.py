@@ -128,9 +128,9 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
     the mark is what allows kernelenv to delete a venv.
     """
     mark = read_mark(venv)
-    if mark is None:
-        if not new:
-            return
+    if not new and (mark is None or not owned(venv)):
+        return  # the user's venv, or a mark copied from elsewhere: never claim it
+    if mark is None or new:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)

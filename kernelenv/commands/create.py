@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +97,8 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
 
 def _create_locked(ctx: Context, opts: CreateOptions, name: str, project: Path, venv: Path, t0: float) -> Result:
     durations: dict[str, float] = {}
-    info, created = _ensure_venv(ctx, venv, project, durations)
+    aside: list[Path] = []  # a working venv moved away for a rebuild: put back if the rebuild fails
+    info, created = _ensure_venv(ctx, venv, project, durations, aside)
     python = venvmod.python_of(venv)
     try:
         lock = lock_sync.load(project)
@@ -116,7 +119,12 @@ def _create_locked(ctx: Context, opts: CreateOptions, name: str, project: Path, 
     except BaseException:
         if created:
             shutil.rmtree(venv, ignore_errors=True)
+        for old in aside:
+            os.rename(old, venv)
+            shutil.rmtree(old.parent, ignore_errors=True)
         raise
+    for old in aside:
+        shutil.rmtree(old.parent, ignore_errors=True)
     durations["total"] = round(time.monotonic() - t0, 3)
     data = {
         "project": project,
@@ -156,7 +164,7 @@ def _with_profile(ctx: Context, opts: CreateOptions, venv: Path) -> CreateOption
         info = pythons.probe(venvmod.python_of(venv)) if venvmod.is_venv(venv) and not ctx.python else None
     except OperationError:
         info = None
-    info = info or pythons.resolve(ctx.python)
+    info = info or pythons.resolve(ctx.python, cache_dir=ctx.cache_dir)
     _, uv = inst.choose(ctx.installer)
     ctx.progress("profile", f"checking that profile {opts.profile} can be installed for Python {info.short}", None, None)
     profiles.check_available(
@@ -166,7 +174,9 @@ def _with_profile(ctx: Context, opts: CreateOptions, venv: Path) -> CreateOption
     return replace(opts, packages=merged)
 
 
-def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tuple[pythons.PythonInfo, bool]:
+def _ensure_venv(
+    ctx: Context, venv: Path, project: Path, durations: dict, aside: list[Path]
+) -> tuple[pythons.PythonInfo, bool]:
     """Reuse a healthy venv, rebuild one kernelenv owns that is broken or half-made, or make one."""
     wanted = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir) if (ctx.python or not venvmod.is_venv(venv)) else None
     if venvmod.is_venv(venv):
@@ -191,7 +201,12 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
                 venv=venv,
             )
         ctx.progress("venv", f"rebuilding {venv}: {reason}", 1, 3)
-        shutil.rmtree(venv)
+        if info is not None:  # it works (another Python was asked for): keep it until the new one does
+            holder = Path(tempfile.mkdtemp(prefix=f".{venv.name}.kernelenv-old-", dir=venv.parent))
+            os.rename(venv, holder / venv.name)
+            aside.append(holder / venv.name)
+        else:
+            shutil.rmtree(venv)
         if wanted is None:
             wanted = pythons.resolve(None)
     elif venvmod.owned(venv) or _abandoned(venv):  # killed inside virtualenv, or pyvenv.cfg lost
@@ -202,11 +217,14 @@ def _ensure_venv(ctx: Context, venv: Path, project: Path, durations: dict) -> tu
     ctx.progress("venv", f"creating {venv} with Python {wanted.version_str}", 1, 3)
     t = time.monotonic()
     base_python = _base_interpreter(wanted)
+    try:  # outside the cleanup below: a folder that appeared meanwhile is not ours to delete
+        venv.mkdir(parents=True)
+    except OSError as exc:
+        raise OperationError("VENV_CREATE_FAILED", f"cannot make {venv}: {exc.strerror or exc}", venv=venv) from None
     try:
         # virtualenv's bundled pip no longer installs on 3.8: seed that one with its own ensurepip
         seed = name == "pip" and wanted.version[:2] >= (3, 9)
         # the mark first: a run killed inside virtualenv leaves a folder the next run may rebuild
-        venv.mkdir(parents=True)
         venvmod.write_mark(venv, new=True, state="creating", project=project, installer=name)
         venvmod.create(venv, base_python, with_pip=seed)
         if name == "pip" and not seed:

@@ -305,6 +305,17 @@ def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, tim
     return _finish(out, problems)
 
 
+def _guarded(row: dict, dup: dict, moved_to: Path | None, timeout: float, uv: str | None) -> dict:
+    """check(), with whatever a hostile spec makes it raise reported as that kernel's problem."""
+    try:
+        return check(row, dup, moved_to, timeout, uv)
+    except Exception as exc:  # one odd kernel must not hide the others' results
+        out = {k: row.get(k) for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
+        out.update({"static_status": row.get("status"), "start": None, "conflicts": [], "base_interpreter": None})
+        fix = f"kernelenv remove {q(row['name'])} --force"
+        return _finish(out, [_problem("check-failed", f"could not check this kernel: {type(exc).__name__}: {exc}", fix)])
+
+
 def _finish(out: dict, problems: list[dict]) -> dict:
     out["problems"] = problems
     out["status"] = "ok" if not problems else "problems"
@@ -323,7 +334,7 @@ def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout:
     jobs = max(1, int(jobs))
     ctx.progress("doctor", f"checking {len(chosen)} kernel(s), {jobs} at a time", None, None)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda r: check(r, dup, moved_to if r["status"] != "shadowed" else None, timeout, uv), chosen))
+        results = list(pool.map(lambda r: _guarded(r, dup, moved_to if r["status"] != "shadowed" else None, timeout, uv), chosen))
     count = sum(len(r["problems"]) for r in results)
     return Result(
         "doctor",

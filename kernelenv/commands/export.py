@@ -83,21 +83,23 @@ def devcontainer_json(lock: lockfile.Lock, name: str) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _write(path: Path, text: str, force: bool) -> str:
-    """'written', 'updated' or 'unchanged'; EXPORT_EXISTS for a file kernelenv did not make."""
-    if path.exists():
-        old = path.read_text(encoding="utf-8", errors="replace")
-        if old == text:
-            return "unchanged"
-        if MARKER not in old and not force:
+def _plan(path: Path, text: str, force: bool, optional: bool = False) -> str:
+    """What writing ``path`` would do: written, updated, unchanged, or kept (an optional file of the
+    user's, never replaced); EXPORT_EXISTS for another file kernelenv did not make, without --force."""
+    if path.is_dir():
+        raise OperationError("EXPORT_EXISTS", f"{path} is a folder; not writing there", hint="use --output with a file path", path=path)
+    if not path.exists():
+        return "written"
+    old = path.read_text(encoding="utf-8", errors="replace")
+    if old == text:
+        return "unchanged"
+    if MARKER not in old:
+        if optional:
+            return "kept"
+        if not force:
             raise OperationError("EXPORT_EXISTS", f"{path} exists and kernelenv did not write it; not replacing it",
                                  hint="add --force to replace it, or use --output", path=path)
-        state = "updated"
-    else:
-        state = "written"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    files.write_atomic(path, text)
-    return state
+    return "updated"
 
 
 def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = False) -> Result:
@@ -105,24 +107,28 @@ def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = Fal
     common.require_project(ctx)
     lock_path, lock = lockfile.read_project(project)
     name, display = _name_and_display(ctx, lock)
-    files: list[dict] = []
+    rel = os.path.relpath(lock_path, project)
+    targets: list[tuple[Path, str, bool]] = []  # (path, text, optional)
     if fmt == "requirements":
         target = output or project / "requirements.lock.txt"
         body = "\n".join(p.line() for p in sorted(lock.pins, key=lambda p: p.canonical))
         text = f"# {MARKER} --format requirements` from kernelenv.lock (Python {lock.python}).\n" \
                f"# pip install --require-hashes --no-deps -r {target.name}\n{body}\n"
-        files.append({"path": target, "state": _write(target, text, force)})
+        targets.append((target, text, False))
     elif fmt == "dockerfile":
-        target = output or project / "Dockerfile"
-        rel = os.path.relpath(lock_path, project)
-        files.append({"path": target, "state": _write(target, dockerfile(lock, name, display, rel), force)})
-        files.append({"path": project / ".dockerignore", "state": _write(project / ".dockerignore", DOCKERIGNORE, force)})
+        targets.append((output or project / "Dockerfile", dockerfile(lock, name, display, rel), False))
+        targets.append((project / ".dockerignore", DOCKERIGNORE, True))
     elif fmt == "devcontainer":
         folder = output or project / ".devcontainer"
-        rel = os.path.relpath(lock_path, project)
-        files.append({"path": folder / "devcontainer.json", "state": _write(folder / "devcontainer.json", devcontainer_json(lock, name), force)})
-        files.append({"path": folder / "Dockerfile", "state": _write(folder / "Dockerfile", dockerfile(lock, name, display, rel), force)})
-        files.append({"path": project / ".dockerignore", "state": _write(project / ".dockerignore", DOCKERIGNORE, force)})
+        targets.append((folder / "devcontainer.json", devcontainer_json(lock, name), False))
+        targets.append((folder / "Dockerfile", dockerfile(lock, name, display, rel), False))
+        targets.append((project / ".dockerignore", DOCKERIGNORE, True))
     else:
         raise OperationError("USAGE", f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
-    return Result("export", {"format": fmt, "project": project, "lock": lock_path, "kernel": name, "python": lock.python, "files": files})
+    states = [_plan(path, text, force, optional) for path, text, optional in targets]  # all checked before any write
+    for (path, text, _), state in zip(targets, states):
+        if state in ("written", "updated"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            files.write_atomic(path, text)
+    written = [{"path": path, "state": state} for (path, _, _), state in zip(targets, states)]
+    return Result("export", {"format": fmt, "project": project, "lock": lock_path, "kernel": name, "python": lock.python, "files": written})

@@ -130,7 +130,7 @@ def run(ctx: Context, packages: list[str], requirement_files: list[Path], *, pro
         info = pythons.probe(venv_python)
         python: Path | None = venv_python
     else:
-        info = pythons.resolve(python_spec)
+        info = pythons.resolve(python_spec, cache_dir=ctx.cache_dir)
         python = Path(info.path)
     lines, skipped = requested(venv, packages)
     name, uv = inst.choose(ctx.installer)

@@ -55,7 +55,10 @@ def _state(dest: Path, text: str) -> str:
         old = json.loads(old_text)
     except ValueError:
         return "kept"
-    recorded = ((old.get("metadata") or {}).get("kernelenv") or {}).get("sources_sha256")
+    if not isinstance(old, dict) or not isinstance(old.get("metadata") or {}, dict):
+        return "kept"  # not a notebook kernelenv wrote
+    mark = (old.get("metadata") or {}).get("kernelenv") or {}
+    recorded = mark.get("sources_sha256") if isinstance(mark, dict) else None
     return "updated" if recorded and recorded == sources_hash(old) else "kept"
 
 

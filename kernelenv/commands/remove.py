@@ -5,12 +5,14 @@ foreign kernelspec only with --force; a symlinked spec folder loses only the lin
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from .. import kernelspec
 from .. import venv as venvmod
 from ..context import Context
+from . import common
 from ..result import OperationError, Result
 
 
@@ -73,9 +75,10 @@ def run(ctx: Context, target: str, *, keep_venv: bool = False, dry_run: bool = F
         venv_removed = venv
     if not dry_run:
         try:
-            kernelspec.remove(spec.resource_dir)
-            if venv_removed is not None:
-                venvmod.delete(venv_removed)
+            with common.locked(ctx, f"venv:{venv}") if venv else contextlib.nullcontext():  # not while a create runs
+                kernelspec.remove(spec.resource_dir)
+                if venv_removed is not None:
+                    venvmod.delete(venv_removed)
         except OSError as exc:  # permission denied, a read-only file system
             why = exc.strerror or "permission denied"
             raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename or spec.resource_dir}: {why}", path=exc.filename) from None

@@ -60,7 +60,7 @@ def run(ctx: Context) -> Result:
     if mark:
         owners |= {str(mark.get("project")), str(mark.get("venv"))}
     specs = _specs_for(ctx, owners)
-    if venvmod.is_venv(venv) and not _rebuildable(venv):
+    if (venv.exists() or venv.is_symlink()) and not _rebuildable(venv):
         raise OperationError(
             "NOT_OWNED",
             f"{venv} was not made by kernelenv (or its original is still in place); not rebuilding it",
@@ -82,7 +82,8 @@ def run(ctx: Context) -> Result:
             packages, skipped = lock_cmd._freeze(venv)
             packages = [p for p in packages if not p.lower().startswith(("pip==", "ipykernel=="))]
             source = "old venv"
-    ctx2 = replace(ctx, python=python, kernels_dir=kernels_dir, force=True)
+    # replacing the project's own kernelspecs (found by their mark) is what repair is for; nothing else
+    ctx2 = replace(ctx, python=python, kernels_dir=kernels_dir, force=bool(specs))
     ctx2.progress("repair", f"rebuilding {venv} from the {source}" + (f" with Python {python}" if python else ""), 1, 3)
     aside = None
     if venv.exists() or venv.is_symlink():

@@ -28,6 +28,19 @@ def load(project: Path) -> lockfile.Lock | None:
     return lockfile.read(path) if path.exists() else None
 
 
+def _covers(lock: lockfile.Lock, installed: dict[str, str]) -> bool:
+    """Every pin of the lock is installed at its version (other packages may be there too)."""
+    from packaging.version import InvalidVersion, Version
+
+    def same(a: str | None, b: str) -> bool:
+        try:
+            return a is not None and Version(a) == Version(b)
+        except InvalidVersion:
+            return a == b
+
+    return all(same(installed.get(p.canonical), p.version) for p in lock.pins)
+
+
 def _matches(lock: lockfile.Lock, have: dict[str, str]) -> bool:
     from packaging.version import InvalidVersion, Version
 
@@ -76,8 +89,13 @@ def apply(
     offline: bool = False,
     durations: dict | None = None,
 ) -> tuple[list[str], list[str], str]:
-    """Make ``venv`` match ``lock``. Returns (installed or changed, removed, installer)."""
+    """Make ``venv`` match ``lock``. Returns (installed or changed, removed, installer).
+
+    Exactly (what the lock does not name is uninstalled) only in a venv kernelenv made;
+    in the user's own venv the lock's pins are installed and nothing is removed.
+    """
     durations = {} if durations is None else durations
+    exact = venvmod.owned(venv)
     lockfile.check_python(lock, info.version, lock_path, venv)
     python = venvmod.python_of(venv)
     before = venvmod.installed(venv)
@@ -86,7 +104,7 @@ def apply(
     wanted = ctx.installer
     if wanted == "auto" and mark.get("installer") in inst.INSTALLERS:
         wanted = mark["installer"]
-    if _matches(lock, before):
+    if _matches(lock, before) or (not exact and _covers(lock, before)):
         venvmod.write_mark(venv, lock=digest)
         return [], [], wanted if wanted != "auto" else "uv"
     name, uv = inst.choose(wanted)
@@ -94,7 +112,8 @@ def apply(
     t = time.monotonic()
     on_line = lambda line: ctx.progress("sync", line, 2, 3)  # noqa: E731
     if name == "uv":
-        argv = [uv, "pip", "sync", "--python", str(python), "--require-hashes", str(lock_path)]
+        argv = [uv, "pip", "sync" if exact else "install", "--python", str(python), "--require-hashes"]
+        argv += [str(lock_path)] if exact else ["--no-deps", "-r", str(lock_path)]
         if offline:
             argv.append("--offline")
         _run(argv, on_line, {"VIRTUAL_ENV": str(venv), "UV_NO_PROGRESS": "1"}, offline)
@@ -104,7 +123,7 @@ def apply(
         if offline:
             argv.append("--no-index")
         _run(argv, on_line, {}, offline)
-        extra = sorted(set(venvmod.installed(venv)) - set(lock.by_name()))
+        extra = sorted(set(venvmod.installed(venv)) - set(lock.by_name())) if exact else []
         if extra:
             _run([str(python), "-m", "pip", "uninstall", "-y", *extra], on_line, {}, offline)
     durations["sync"] = round(time.monotonic() - t, 3)

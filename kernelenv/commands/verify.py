@@ -309,6 +309,11 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
     items = collect(source)
     chosen, skipped = select(items, opts.only)
     out_dir = opts.output or default_output(ctx, spec, explicit_project=opts.kernel is None)
+    if os.path.realpath(out_dir) == os.path.realpath(source) or (ctx.project / "notebooks").resolve() == out_dir.resolve():
+        raise OperationError("USAGE", f"the output folder {out_dir} holds notebooks to run: executed copies would replace them",
+                             hint="choose another --output", path=out_dir)
+    if not (opts.timeout > 0 and opts.timeout != float("inf")):
+        raise OperationError("USAGE", f"--timeout must be a positive number of seconds, not {opts.timeout}")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
