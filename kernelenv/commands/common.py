@@ -5,7 +5,6 @@ import contextlib
 import hashlib
 import os
 import tempfile
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -164,9 +163,8 @@ def locked(ctx: Context, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
         lock.acquire(timeout=0.05)
     except Timeout:
         ctx.progress("lock", f"waiting for another kernelenv run on {what}", None, None)
-        start = time.monotonic()
         try:
-            lock.acquire(timeout=max(0.0, wait - (time.monotonic() - start)))
+            lock.acquire(timeout=wait)
         except Timeout:
             raise OperationError("LOCKED", f"another kernelenv run holds {what}; gave up after {wait:g} s", what=what) from None
     try:

@@ -288,7 +288,7 @@ def _installer_progress(ctx: Context, line: str) -> None:
         ctx.progress("install", text, 2, 3)
 
 
-def _warm_bytecode(ctx: Context, venv: Path, python: Path, info: pythons.PythonInfo, harvest: bool) -> None:
+def warm_bytecode(ctx: Context, venv: Path, python: Path, info: pythons.PythonInfo, harvest: bool) -> None:
     """Make what a kernel start imports compiled: from kernelenv's cache, else by importing it once."""
     sites = venvmod.site_packages(venv)
     if not sites:
@@ -330,7 +330,7 @@ def _sync_packages(ctx, opts, venv, python, info, created, durations) -> tuple[l
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     if created or "ipykernel" in changed:
         t = time.monotonic()
-        _warm_bytecode(ctx, venv, python, info, harvest=created)
+        warm_bytecode(ctx, venv, python, info, harvest=created)
         durations["bytecode"] = round(time.monotonic() - t, 3)
     venvmod.write_mark(venv, request=key, installer=name)
     return changed, name

@@ -131,11 +131,10 @@ def apply(
     changed = sorted(k for k, v in after.items() if before.get(k) != v)
     removed = sorted(set(before) - set(after))
     if "ipykernel" in changed:
-        from .create import WARM_SCRIPT
+        from .create import warm_bytecode
 
         t = time.monotonic()
-        ctx.progress("sync", "compiling what a kernel start imports", 2, 3)
-        proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
+        warm_bytecode(ctx, venv, python, info, harvest=False)  # from the cache when it has them
         durations["bytecode"] = round(time.monotonic() - t, 3)
     venvmod.write_mark(venv, lock=digest, installer=name)
     return changed, removed, name
