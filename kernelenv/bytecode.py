@@ -1,27 +1,50 @@
 """Bytecode for what a kernel start imports, without compiling everything.
 
-A fresh venv has no .pyc files; its first kernel start compiles ~300 modules (about
-twice as slow as later starts, and slow at every start when PYTHONDONTWRITEBYTECODE
-is set). kernelenv imports those modules once at create, which writes their .pyc,
-and keeps the .pyc files in its cache so the next venv gets them by a hard link.
+A fresh venv has no .pyc files; its first kernel start compiles ~300 modules (about twice as
+slow as later starts, and slow at every start when PYTHONDONTWRITEBYTECODE is set). ``warm``
+makes exactly those .pyc files: copied from kernelenv's cache when it has them, else by
+importing the modules once (``WARM_MODULES``, measured: a kernel start then writes no new .pyc),
+after which a new venv's files are kept in the cache for the next venv.
 
-A cached .pyc is keyed by its source's path, size and mtime. uv hard-links sources from
-its own cache, so the same package version has the same mtime in every venv. Python
-checks the size and mtime stored in a .pyc against the source at import, so a .pyc
-that does not match its source is never used: it is recompiled as usual.
+Trust: the cache lives in kernelenv's private cache folder (0700, the user's: files.private_dir).
+A cached file is used only when it is a regular file owned by the user, writable by nobody
+else, and its content still has the sha256 the manifest recorded when it was stored; it is
+copied into the venv, never hard-linked, so no venv shares an inode with the cache or with
+another venv. A cached .pyc is keyed by its source's path, size and mtime, and Python checks
+the size and mtime stored in a .pyc against the source at import, so a .pyc that does not
+match its source is recompiled as usual.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import shutil
+import stat
 from pathlib import Path
+from typing import Callable
+
+from . import files, proc
+
+WARM_MODULES = (
+    "ipykernel_launcher", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
+    "ipykernel.iostream", "ipykernel.comm", "ipykernel.debugger", "jupyter_client.session",
+    "IPython.core.interactiveshell", "IPython.core.completer", "IPython.core.completerlib",
+    "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect",
+    "IPython.extensions.storemagic", "IPython.utils.wildcard", "psutil", "tornado.ioloop",
+    "tornado.platform.asyncio", "zmq.eventloop.zmqstream",
+)
+WARM_SCRIPT = (
+    "import importlib\n"
+    f"for m in {WARM_MODULES!r}:\n"
+    "    try: importlib.import_module(m)\n"
+    "    except Exception: pass\n"
+)
+MANIFEST = "manifest.json"
+_FORMAT = 2
 
 
 def _key(src: os.stat_result, rel: str) -> str:
-    h = hashlib.sha256(f"{rel}\0{src.st_size}\0{src.st_mtime_ns}".encode()).hexdigest()
-    return h[:32]
+    return hashlib.sha256(f"{rel}\0{src.st_size}\0{src.st_mtime_ns}".encode()).hexdigest()[:32]
 
 
 def _source_of(pyc_rel: str) -> str:
@@ -30,62 +53,101 @@ def _source_of(pyc_rel: str) -> str:
     return os.path.join(os.path.dirname(parent), name.split(".", 1)[0] + ".py")
 
 
-def restore(site: Path, cache: Path) -> int | None:
-    """Link cached .pyc files into ``site``. Returns how many the manifest lacks, None without a manifest."""
+def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
     try:
-        manifest = json.loads((cache / "manifest.json").read_text())
-    except (OSError, ValueError):
+        data = json.loads((cache / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pyc"), dict):
+        return {}
+    return {"pyc": {str(k): str(v) for k, v in data["pyc"].items()},
+            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()}}
+
+
+def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
+    """The cached file's content when it can be trusted (see the module docstring), else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & files.TIGHT_BITS:
+            return None
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            return None
+        data = f.read()
+    if digest is None or hashlib.sha256(data).hexdigest() != digest:
+        return None
+    return data
+
+
+def restore(site: Path, cache: Path) -> int | None:
+    """Copy trusted cached .pyc files into ``site``. Returns how many the cache lacks, None without a manifest."""
+    manifest = _read_manifest(cache)
+    if not manifest:
         return None
     missing = 0
-    for pyc_rel in manifest:
-        src_rel = _source_of(pyc_rel)
+    for pyc_rel, _ in manifest["pyc"].items():
         try:
-            st = os.stat(site / src_rel)
+            st = os.stat(site / _source_of(pyc_rel))
         except OSError:
             continue  # that module is not in this venv (another version): nothing to do
-        cached = cache / "pyc" / _key(st, src_rel)
+        key = _key(st, _source_of(pyc_rel))
         target = site / pyc_rel
-        if target.exists():
+        if os.path.lexists(target):
             continue
-        if not cached.exists():
+        data = _trusted_bytes(cache / "pyc" / key, manifest["sha256"].get(key))
+        if data is None:
             missing += 1
             continue
         target.parent.mkdir(exist_ok=True)
         try:
-            os.link(cached, target)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError:
-            shutil.copyfile(cached, target)
+            continue
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     return missing
 
 
 def harvest(site: Path, cache: Path) -> None:
-    """Store every .pyc under ``site`` in the cache and record them as the manifest."""
-    (cache / "pyc").mkdir(parents=True, exist_ok=True)
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(site):
+    """Store every .pyc under ``site`` in the cache (0644 files in a 0700 folder) with its sha256."""
+    pyc_dir = files.private_subdir(cache, "pyc")
+    manifest = _read_manifest(cache) or {"pyc": {}, "sha256": {}}
+    for dirpath, _, filenames in os.walk(site):
         if os.path.basename(dirpath) != "__pycache__":
             continue
-        for f in filenames:
-            if not f.endswith(".pyc"):
+        for name in filenames:
+            if not name.endswith(".pyc"):
                 continue
-            pyc = Path(dirpath) / f
+            pyc = Path(dirpath) / name
             pyc_rel = str(pyc.relative_to(site))
-            src_rel = _source_of(pyc_rel)
             try:
-                st = os.stat(site / src_rel)
+                st = os.stat(site / _source_of(pyc_rel))
+                data = pyc.read_bytes()
             except OSError:
                 continue
-            found.append(pyc_rel)
-            cached = cache / "pyc" / _key(st, src_rel)
-            if not cached.exists():
-                tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-                shutil.copyfile(pyc, tmp)
-                os.replace(tmp, cached)
-    old: list[str] = []
-    try:
-        old = json.loads((cache / "manifest.json").read_text())
-    except (OSError, ValueError):
-        pass
-    tmp = cache / f"manifest.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(sorted(set(old) | set(found))))
-    os.replace(tmp, cache / "manifest.json")
+            key = _key(st, _source_of(pyc_rel))
+            digest = hashlib.sha256(data).hexdigest()
+            if manifest["sha256"].get(key) != digest or not (pyc_dir / key).is_file():
+                files.write_atomic(pyc_dir / key, data, 0o644)
+                manifest["sha256"][key] = digest
+            manifest["pyc"][pyc_rel] = key
+    files.write_atomic(cache / MANIFEST, json.dumps({"format": _FORMAT, **manifest}), 0o600)
+
+
+def warm(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> None:
+    """Make what a kernel start imports compiled: from the cache, else by importing it once.
+
+    ``cache`` None (kernelenv's cache cannot be used) compiles by importing, and keeps nothing.
+    """
+    if cache is not None and restore(site, cache) == 0:
+        return
+    progress("compiling what a kernel start imports")
+    proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
+    if harvest_after and cache is not None:
+        try:
+            harvest(site, cache)
+        except OSError:
+            pass  # a cache that cannot be written only costs speed

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, files
 from .context import Context
 from .render import Renderer
 from .profiles import PROFILES as PROFILE_NAMES
@@ -26,6 +26,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON envelope on stdout and nothing else")
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kernel", metavar="NAME", help="the kernel of that exact name")
+    p.add_argument("--project", metavar="DIR", help="the kernel(s) kernelenv made for the project in DIR")
 
 
 def _scope(p: argparse.ArgumentParser) -> None:
@@ -117,7 +122,13 @@ def _init(args: argparse.Namespace, r: Renderer) -> Result:
 def _remove(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import remove
 
-    return remove.run(_ctx(args, r), args.target, keep_venv=args.keep_venv, dry_run=args.dry_run)
+    if args.target is None and args.kernel is None and args.project is None:
+        raise OperationError("USAGE", "kernelenv remove: give NAME|PROJECT_DIR, --kernel NAME or --project DIR",
+                             hint="see `kernelenv remove --help`")
+    if args.target is not None and (args.kernel is not None or args.project is not None):
+        raise OperationError("USAGE", "kernelenv remove: give NAME|PROJECT_DIR or --kernel/--project, not both")
+    return remove.run(_ctx(args, r), args.target, kernel=args.kernel, project=args.project, keep_venv=args.keep_venv,
+                      dry_run=args.dry_run)
 
 
 def _verify(args: argparse.Namespace, r: Renderer) -> Result:
@@ -144,13 +155,14 @@ def _notebooks(args: argparse.Namespace, r: Renderer) -> Result:
 def _doctor(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import doctor
 
-    return doctor.run(_ctx(args, r), args.target, all_=args.all, timeout=args.timeout, jobs=args.jobs)
+    return doctor.run(_ctx(args, r), args.target, all_=args.all, timeout=args.timeout, jobs=args.jobs,
+                      kernel=args.kernel, project=args.project)
 
 
 def _prune(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import prune
 
-    return prune.run(_ctx(args, r), dry_run=args.dry_run, include_foreign=args.include_foreign)
+    return prune.run(_ctx(args, r), dry_run=args.dry_run, include_foreign=args.include_foreign, delete_venvs=args.delete_venvs)
 
 
 def _repair(args: argparse.Namespace, r: Renderer) -> Result:
@@ -216,14 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_register)
 
     p = sub.add_parser("list", help="every kernel Jupyter sees, with its health")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_list)
 
     p = sub.add_parser("remove", help="remove a kernel and the venv kernelenv made for it")
-    p.add_argument("target", metavar="NAME|PROJECT_DIR")
+    p.add_argument("target", metavar="NAME|PROJECT_DIR", nargs="?", help="a kernel name or a project folder")
+    _target(p)
     p.add_argument("--keep-venv", action="store_true", help="remove only the kernelspec")
     p.add_argument("--force", action="store_true", help="also remove a kernelspec kernelenv did not make")
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_remove)
 
@@ -234,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", metavar="DIR", help="run the notebooks in DIR (default: kernelenv's tutorial notebooks)")
     p.add_argument("--output", metavar="DIR", help="write executed notebooks here (default: PROJECT/.kernelenv/verify)")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds a notebook may run (default 600)")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_verify)
 
@@ -242,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", metavar="DIR", help="the project whose kernel the notebooks use (default: the current folder)")
     p.add_argument("--kernel", metavar="NAME", help="use this kernelspec instead of the project's")
     p.add_argument("--force", action="store_true", help="also overwrite notebooks you changed")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_notebooks)
 
@@ -266,12 +283,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="check every kernel Jupyter sees")
     p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds a kernel may take to start and answer (default 60)")
     p.add_argument("--jobs", type=int, default=4, metavar="N", help="kernels checked at once (default 4)")
+    _target(p)
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_doctor)
 
     p = sub.add_parser("prune", help="remove kernelspecs whose interpreter is gone (kernelenv's own by default)")
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     p.add_argument("--include-foreign", action="store_true", help="also kernelspecs kernelenv did not make (their envs are never deleted)")
+    p.add_argument("--delete-venvs", action="store_true",
+                   help="also delete kernelenv's venvs of pruned kernels that hold nothing repair could recover")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_prune)
 
@@ -279,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
     _python_installer(p)
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_repair)
 
@@ -297,6 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
     p.add_argument("--offline", action="store_true", help="install from the cache alone")
     p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_sync)
 
@@ -305,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", required=True, choices=("requirements", "dockerfile", "devcontainer"))
     p.add_argument("--output", metavar="PATH", help="file (or, for devcontainer, folder) to write")
     p.add_argument("--force", action="store_true", help="replace a file kernelenv did not write")
+    _scope(p)
     _common(p)
     p.set_defaults(handler=_export)
     return parser
@@ -323,6 +348,7 @@ def _verbs(parser: argparse.ArgumentParser) -> set[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    files.safe_umask()  # nothing kernelenv or its children make is group- or world-writable
     renderer = Renderer(json_mode="--json" in argv)
     parser = build_parser()
     verbs = _verbs(parser)
@@ -335,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not getattr(args, "handler", None):
+            if renderer.json_mode:
+                raise OperationError("USAGE", "kernelenv: no verb given", hint="see `kernelenv --help`")
             parser.print_help()
             return 2
         verb = args.verb

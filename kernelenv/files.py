@@ -1,18 +1,41 @@
-"""Writing a file so that no reader ever sees half of it."""
+"""Writing files and folders so that no reader sees half of one and no planted link is followed.
+
+Contract:
+- ``write_atomic``/``copy_atomic`` write through a fresh, exclusive temporary file beside the
+  target (``mkstemp``: never a fixed name a planted symlink could redirect), set its mode
+  explicitly (whatever the umask), and rename it over the target. A symlink at the target is
+  replaced, never written through.
+- ``private_dir`` makes or checks a folder that must be the user's alone (kernelenv's cache):
+  mode 0700 when made; an existing one must be a real folder owned by the user with no
+  group/other write bit, else CACHE_UNSAFE (as ssh refuses a loose key).
+- ``safe_umask`` tightens the process umask so nothing kernelenv or its children make is
+  group- or world-writable.
+"""
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
+from .result import OperationError
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` through a fresh, exclusive temporary file beside it
-    (never one at a fixed name a planted symlink could redirect), renamed into place."""
+TIGHT_BITS = 0o022  # never group- or world-writable
+
+
+def safe_umask() -> int:
+    """Add group/other write to the umask (children inherit it); returns the umask it had."""
+    old = os.umask(0o022)
+    os.umask(old | TIGHT_BITS)
+    return old
+
+
+def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` by a temporary file renamed into place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w", **({} if isinstance(text, bytes) else {"encoding": "utf-8"})) as f:
             f.write(text)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -20,3 +43,59 @@ def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def copy_atomic(src: Path, dest: Path, mode: int = 0o644) -> None:
+    """Copy the regular file ``src`` to ``dest`` by a temporary file renamed into place.
+
+    ``src`` is opened without following a final symlink; ``dest`` is replaced, never written through.
+    """
+    fd_src = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd_src, "rb") as f:
+        data = f.read()
+    write_atomic(dest, data, mode)
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` made (0700) or checked: a real folder, the user's, not writable by others. CACHE_UNSAFE otherwise."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise OperationError(
+            "CACHE_UNWRITABLE",
+            f"cannot make kernelenv's cache folder {path}: {exc.strerror or exc}",
+            hint="set XDG_CACHE_HOME to a folder you can write",
+            path=path,
+        ) from None
+    st = os.lstat(path)
+    why = None
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        why = "is not a folder (a symbolic link?)"
+    elif hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+        why = f"belongs to uid {st.st_uid}, not to you"
+    elif st.st_mode & TIGHT_BITS:
+        why = f"is writable by others (mode {stat.S_IMODE(st.st_mode):o})"
+    if why:
+        raise OperationError(
+            "CACHE_UNSAFE",
+            f"kernelenv's cache folder {path} {why}; not trusting what is in it",
+            hint=f"make it yours alone: chmod 700 {path} (or remove it; kernelenv makes it again)",
+            path=path,
+        )
+    return path
+
+
+def private_subdir(root: Path, *parts: str) -> Path:
+    """A folder under a ``private_dir`` root, made 0700 (the root's check covers it)."""
+    private_dir(root)
+    path = root.joinpath(*parts)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OperationError(
+            "CACHE_UNWRITABLE", f"cannot make {path}: {exc.strerror or exc}", hint="set XDG_CACHE_HOME to a folder you can write", path=path
+        ) from None
+    return path

@@ -1,19 +1,33 @@
-"""Installing packages into a venv: uv, or pip, behind one function.
+"""The one backend for installers: uv and pip, behind the same operations.
 
-A plain table of two backends. ``auto`` means uv when it can run, else pip.
+A plain table of two backends (:data:`BACKENDS`); ``choose("auto")`` is uv when it runs, else
+pip. Verbs ask a backend to install, install a lock, resolve, check, uninstall; they never
+build an installer command line. Every operation returns data or raises OperationError with
+the backend's own name and reason (INSTALL_FAILED, HASH_MISMATCH, RESOLVE_FAILED).
+``freeze(venv)`` reads what a venv holds from its dist-info folders (no process).
 """
 from __future__ import annotations
 
+import json
+import platform
 import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from . import proc
+from . import lockfile, proc
+from . import venv as venvmod
 from .result import OperationError
 
+OnLine = Callable[[str], None]
 INSTALLERS = ("uv", "pip")
+_HASH_WORDS = ("hash mismatch", "do not match the hashes", "hashes are required")
 
 
+@lru_cache(maxsize=1)
 def uv_binary() -> str | None:
     """uv from the PyPI package kernelenv depends on, else uv on PATH, if it runs."""
     candidates = []
@@ -34,61 +48,261 @@ def uv_binary() -> str | None:
     return None
 
 
-def choose(preferred: str) -> tuple[str, str | None]:
-    """(installer name, uv binary or None). Raises INSTALLER_UNAVAILABLE for a forced uv that cannot run."""
-    if preferred == "pip":
-        return "pip", None
-    uv = uv_binary()
-    if uv:
-        return "uv", uv
-    if preferred == "uv":
-        raise OperationError("INSTALLER_UNAVAILABLE", "uv was asked for (--installer uv) but cannot run here", hint="use --installer pip")
-    return "pip", None
+@dataclass(frozen=True)
+class Conflict:
+    package: str
+    requirement: str
+    installed: str | None
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"package": self.package, "requirement": self.requirement, "installed": self.installed}
 
 
-def _uv_argv(uv: str | None, python: Path, args: list[str]) -> list[str]:
-    return [uv or "uv", "pip", "install", "--python", str(python), *args]
-
-
-def _pip_argv(uv: str | None, python: Path, args: list[str]) -> list[str]:
-    return [str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off", *args]
-
-
-_ARGV = {"uv": _uv_argv, "pip": _pip_argv}
-
-
-def install(
-    installer: str,
-    uv: str | None,
-    python: Path,
-    requirements: list[str],
-    requirement_files: list[Path],
-    *,
-    on_line: Callable[[str], None] | None = None,
-    timeout: float = 3600,
-) -> None:
-    """Install into the interpreter ``python``. Raises INSTALL_FAILED with the installer's own reason."""
-    args = list(requirements)
-    for f in requirement_files:
-        args += ["-r", str(f)]
-    if not args:
-        return
-    argv = _ARGV[installer](uv, python, args)
-    env = {"VIRTUAL_ENV": str(python.parent.parent)} if installer == "uv" else {}
-    if installer == "uv":
-        env["UV_NO_PROGRESS"] = "1"
-    try:
-        done = proc.run(argv, timeout=timeout, on_line=on_line, env=env)
-    except proc.ProcError as exc:
-        raise OperationError("INSTALL_FAILED", f"{installer} could not run: {exc.reason}", installer=installer) from None
-    if not done.ok:
-        why = done.last_error_line()
-        if "No space left on device" in done.stderr + done.stdout:  # uv and pip bury it under a cause line
-            why = f"no space left on device ({why})"
-        raise OperationError(
-            "INSTALL_FAILED",
-            f"{installer} install failed: {why}",
-            installer=installer,
-            requirements=args,
+def _lock_failure(done: proc.Completed, name: str, offline: bool) -> OperationError:
+    low = (done.stderr + done.stdout).lower()
+    if any(w in low for w in _HASH_WORDS):
+        return OperationError(
+            "HASH_MISMATCH",
+            f"a download does not match the hash in the lock ({done.last_error_line()}); the venv was left as it was",
+            hint="if the lock was edited by hand, re-create it with `kernelenv lock`",
+            installer=name,
             output=(done.stderr or done.stdout)[-4000:],
         )
+    hint = "the cache lacks a locked file: run `kernelenv sync` once online" if offline else None
+    return proc.failure(done, "INSTALL_FAILED", f"{name} sync", hint=hint, installer=name)
+
+
+class Uv:
+    name = "uv"
+
+    def __init__(self, exe: str):
+        self.exe = exe
+
+    def _env(self, python: Path | None) -> dict[str, str]:
+        env = {"UV_NO_PROGRESS": "1"}
+        if python is not None:
+            env["VIRTUAL_ENV"] = str(python.parent.parent)
+        return env
+
+    def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
+        args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
+        if args:
+            proc.run_checked([self.exe, "pip", "install", "--python", str(python), *args], code="INSTALL_FAILED",
+                             what="uv install", details={"installer": "uv", "requirements": args},
+                             timeout=3600, on_line=on_line, env=self._env(python))
+
+    def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
+        argv = [self.exe, "pip", "sync" if exact else "install", "--python", str(python), "--require-hashes"]
+        argv += [str(lock)] if exact else ["--no-deps", "-r", str(lock)]
+        if offline:
+            argv.append("--offline")
+        done = _run(argv, "uv", timeout=3600, on_line=on_line, env=self._env(python))
+        if not done.ok:
+            raise _lock_failure(done, "uv", offline)
+
+    def uninstall(self, python: Path, names: list[str]) -> None:
+        if names:
+            proc.run_checked([self.exe, "pip", "uninstall", "--python", str(python), *names], code="INSTALL_FAILED",
+                             what="uv uninstall", details={"installer": "uv"}, timeout=600, env=self._env(python))
+
+    def seed_pip(self, python: Path) -> None:
+        self.install(python, ["pip"], [])
+
+    def check(self, python: Path) -> tuple[list[Conflict], str | None]:
+        return _check([self.exe, "pip", "check", "--python", str(python)], self._env(None))
+
+    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None) -> list[lockfile.Pin]:
+        with tempfile.TemporaryDirectory(prefix="kernelenv-lock-") as tmp:
+            req = Path(tmp) / "requirements.in"
+            req.write_text("\n".join(lines + [f"-r {f}" for f in files]) + "\n", encoding="utf-8")
+            out = Path(tmp) / "out.txt"
+            argv = [self.exe, "pip", "compile", str(req), "-o", str(out), "--generate-hashes", "--python-version",
+                    python_version, "--no-header", "--no-annotate", "--quiet"]
+            if python is not None:
+                argv += ["--python", str(python)]
+            proc.run_checked(argv, code="RESOLVE_FAILED", what="uv pip compile",
+                             hint="a conflict between what is installed and what was asked for? see `kernelenv doctor`",
+                             details={"installer": "uv"}, timeout=1800, env=self._env(None))
+            text = out.read_text(encoding="utf-8")
+        return lockfile.loads(f"# kernelenv-lock: 1\n# python: {python_version}\n" + text, out).pins
+
+    def version(self) -> str:
+        done = _run([self.exe, "--version"], "uv", timeout=20)
+        return done.stdout.strip() or "uv"
+
+    def has_wheel(self, requirement: str, *, python_version: str, offline: bool = False, timeout: float = 120) -> str | None:
+        """None when ``requirement`` resolves for that Python and this platform; else the resolver's reason.
+
+        A failure that is not about availability (no network) also gives None: not ours to judge.
+        """
+        argv = [self.exe, "pip", "compile", "-", "--python-version", python_version, "--no-deps", "--no-header",
+                "--quiet", "--prerelease", "disallow"]
+        if offline:
+            argv.append("--offline")
+        plat = _uv_platform()
+        if plat:
+            argv += ["--python-platform", plat]
+        try:
+            done = proc.run(argv, timeout=timeout, input=requirement + "\n", env=self._env(None))
+        except proc.ProcError:
+            return None
+        text = done.stderr + done.stdout
+        if not done.ok and ("no wheels with a matching" in text or "unsatisfiable" in text or "requires-python" in text.lower()):
+            return done.last_error_line()
+        return None
+
+
+class Pip:
+    name = "pip"
+
+    def _argv(self, python: Path, *args: str) -> list[str]:
+        return [str(python), "-m", "pip", *args]
+
+    def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
+        args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
+        if args:
+            proc.run_checked(self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", *args),
+                             code="INSTALL_FAILED", what="pip install", details={"installer": "pip", "requirements": args},
+                             timeout=3600, on_line=on_line)
+
+    def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
+        argv = self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", "--require-hashes",
+                          "--no-deps", "-r", str(lock))
+        if offline:
+            argv.append("--no-index")
+        done = _run(argv, "pip", timeout=3600, on_line=on_line)
+        if not done.ok:
+            raise _lock_failure(done, "pip", offline)
+        if exact:
+            venv = python.parent.parent
+            extra = sorted(set(venvmod.installed(venv)) - set(lockfile.read(lock).by_name()))
+            self.uninstall(python, extra)
+
+    def uninstall(self, python: Path, names: list[str]) -> None:
+        if names:
+            proc.run_checked(self._argv(python, "uninstall", "-y", *names), code="INSTALL_FAILED", what="pip uninstall",
+                             details={"installer": "pip"}, timeout=600)
+
+    def seed_pip(self, python: Path) -> None:
+        proc.run_checked([str(python), "-m", "ensurepip", "--default-pip"], code="VENV_CREATE_FAILED",
+                         what=f"ensurepip in {python.parent.parent}", timeout=300)
+
+    def check(self, python: Path) -> tuple[list[Conflict], str | None]:
+        return _check(self._argv(python, "check", "--disable-pip-version-check"), {})
+
+    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None) -> list[lockfile.Pin]:
+        if python is None:
+            raise OperationError("RESOLVE_FAILED", "pip resolves only for an interpreter it runs in", installer="pip")
+        with tempfile.TemporaryDirectory(prefix="kernelenv-lock-") as tmp:
+            report = Path(tmp) / "report.json"
+            argv = self._argv(python, "install", "--dry-run", "--ignore-installed", "--quiet", "--disable-pip-version-check",
+                              "--report", str(report), *lines, *(a for f in files for a in ("-r", str(f))))
+            proc.run_checked(argv, code="RESOLVE_FAILED", what="pip install --dry-run",
+                             details={"installer": "pip"}, timeout=1800)
+            data = json.loads(report.read_text(encoding="utf-8"))
+        pins = []
+        for item in data.get("install", []):
+            meta = item.get("metadata", {})
+            hashes = (item.get("download_info", {}).get("archive_info") or {}).get("hashes") or {}
+            if "sha256" not in hashes:
+                raise OperationError("RESOLVE_FAILED", f"pip gave no hash for {meta.get('name')}; install uv for `kernelenv lock`", installer="pip")
+            pins.append(lockfile.Pin(meta["name"], meta["version"], [f"sha256:{hashes['sha256']}"]))
+        return pins
+
+    def version(self) -> str:
+        return "pip"
+
+    def has_wheel(self, requirement: str, *, python_version: str, offline: bool = False, timeout: float = 120) -> str | None:
+        return None  # pip cannot answer without installing: the install itself says
+
+
+Backend = Uv | Pip
+
+
+def choose(preferred: str) -> Backend:
+    """The backend for ``auto``, ``uv`` or ``pip``; INSTALLER_UNAVAILABLE for a forced uv that cannot run."""
+    if preferred == "pip":
+        return Pip()
+    uv = uv_binary()
+    if uv:
+        return Uv(uv)
+    if preferred == "uv":
+        raise OperationError("INSTALLER_UNAVAILABLE", "uv was asked for (--installer uv) but cannot run here", hint="use --installer pip")
+    return Pip()
+
+
+def for_venv(preferred: str, venv: Path) -> Backend:
+    """``choose``, where ``auto`` keeps the installer the venv was made with (its mark says)."""
+    recorded = (venvmod.read_mark(venv) or {}).get("installer")
+    return choose(recorded if preferred == "auto" and recorded in INSTALLERS else preferred)
+
+
+def freeze(venv: Path) -> tuple[list[str], list[str]]:
+    """(``name==version`` of each installed distribution, names skipped as not from an index)."""
+    pins, skipped = [], []
+    for name, version, info in venvmod.dist_infos(venv):
+        if (info / "direct_url.json").exists():  # editable or local: not resolvable from an index
+            skipped.append(name)
+        else:
+            pins.append(f"{name}=={version}")
+    return pins, skipped
+
+
+def _run(argv: list[str], name: str, **kw: object) -> proc.Completed:
+    try:
+        return proc.run(argv, **kw)  # type: ignore[arg-type]
+    except proc.ProcError as exc:
+        raise OperationError("INSTALL_FAILED", f"{name} could not run: {exc.reason}", installer=name) from None
+
+
+_PIP_HAS = r"^(?P<pkg>\S+) (?P<ver>\S+) has requirement (?P<req>.+), but you have (?P<dep>\S+) (?P<have>\S+)\.$"
+_PIP_MISSING = r"^(?P<pkg>\S+) (?P<ver>\S+) requires (?P<req>.+), which is not installed\.$"
+_UV_HAS = r"^The package `(?P<pkg>[^`]+)` requires `(?P<req>[^`]+)`, but `(?P<have>[^`]+)` is installed"
+_UV_MISSING = r"^The package `(?P<pkg>[^`]+)` requires `(?P<req>[^`]+)`, but it's not installed"
+
+
+def _check(argv: list[str], env: dict[str, str]) -> tuple[list[Conflict], str | None]:
+    """``pip check``'s conflicts, and why the check could not run (never raises)."""
+    import re
+
+    try:
+        done = proc.run(argv, timeout=120, env=env)
+    except proc.ProcError as exc:
+        return [], exc.reason
+    found = []
+    for line in (done.stdout + "\n" + done.stderr).splitlines():
+        line = line.strip()
+        m = re.match(_PIP_HAS, line) or re.match(_UV_HAS, line)
+        if m:
+            found.append(Conflict(m["pkg"], m["req"], m["have"]))
+            continue
+        m = re.match(_PIP_MISSING, line) or re.match(_UV_MISSING, line)
+        if m:
+            found.append(Conflict(m["pkg"], m["req"], None))
+    if not done.ok and not found:
+        return [], done.last_error_line()
+    return found, None
+
+
+def _uv_platform() -> str | None:
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(machine)
+    if arch is None:
+        return None
+    if sys.platform.startswith("linux"):
+        return f"{arch}-unknown-linux-gnu"
+    if sys.platform == "darwin":
+        return f"{arch}-apple-darwin"
+    if sys.platform == "win32":
+        return f"{arch}-pc-windows-msvc"
+    return None
+
+
+def install_command(python: Path, requirements_: list[str]) -> str:
+    """A command a user can paste to install ``requirements_`` into ``python``'s environment."""
+    import shlex
+
+    args = " ".join(shlex.quote(r) for r in requirements_)
+    if (python.parent / "pip").exists():
+        return f"{shlex.quote(str(python))} -m pip install {args}"
+    return f"{shlex.quote(uv_binary() or 'uv')} pip install --python {shlex.quote(str(python))} {args}"

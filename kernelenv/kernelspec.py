@@ -1,17 +1,14 @@
-"""Kernelspecs, pure: names, building kernel.json, reading it, the ownership mark.
+"""Kernelspecs, pure: names, building kernel.json, parsing it, the ownership mark.
 
-Nothing here starts a process. Writing is atomic: a spec folder is built beside its
-final place and renamed into it, so a reader never sees half a kernel.json.
+No I/O here (tested by comparing dicts): reading, scanning and writing spec folders is
+kernelenv/specstore.py; health is kernelenv/health.py.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
 import re
-import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +34,15 @@ def name_problem(name: str) -> str | None:
     if not NAME_RE.match(name):
         return "use lower-case letters, digits, '.', '_' and '-' only"
     return None
+
+
+def check_name(name: str) -> None:
+    """NAME_INVALID (with a valid suggestion) unless ``name`` is a kernel name Jupyter accepts."""
+    from .result import OperationError
+
+    problem = name_problem(name)
+    if problem:
+        raise OperationError("NAME_INVALID", f"kernel name {name!r} is not valid: {problem}", hint=f"try --name {slug(name)}", name=name)
 
 
 def slug(text: str) -> str:
@@ -66,6 +72,13 @@ class Spec:
     resource_dir: Path
     data: dict[str, Any] | None
     error: str | None = None
+    copied: bool = False  # its mark names another spec folder: a copy, not kernelenv's
+
+
+    @property
+    def key(self) -> str:
+        """The name Jupyter knows it by: jupyter_client lower-cases folder names."""
+        return self.name.lower()
 
     @property
     def argv0(self) -> str | None:
@@ -76,9 +89,9 @@ class Spec:
     def mark(self) -> dict[str, Any] | None:
         meta = (self.data or {}).get("metadata")
         mark = meta.get(MARK_KEY) if isinstance(meta, dict) else None
-        if not isinstance(mark, dict) or not all(isinstance(mark.get(k), (str, type(None))) for k in ("project", "venv")):
+        if not isinstance(mark, dict) or not all(isinstance(mark.get(k), (str, type(None))) for k in ("project", "venv", "spec")):
             return None  # not a mark kernelenv wrote: treated as foreign
-        return mark
+        return None if self.copied else mark
 
     @property
     def display_name(self) -> str:
@@ -96,6 +109,7 @@ def build(
     project: Path | None,
     created: str,
     kernelenv_version: str,
+    spec_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     encryption: bool = False,
 ) -> dict[str, Any]:
@@ -132,6 +146,7 @@ def build(
                 "python_version": ".".join(map(str, python_version)),
                 "kernelenv_version": kernelenv_version,
                 "created": created,
+                **({"spec": str(spec_dir)} if spec_dir is not None else {}),
             },
         },
     }
@@ -153,14 +168,10 @@ def same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
     return strip(a) == strip(b)
 
 
-def read(resource_dir: Path) -> Spec:
-    """Read one spec folder; an unreadable kernel.json gives a Spec with ``error`` set."""
-    name = resource_dir.name
-    path = resource_dir / "kernel.json"
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return Spec(name, resource_dir, None, f"cannot read kernel.json: {exc.strerror or exc}")
+def parse(name: str, resource_dir: Path, raw: bytes | None, read_error: str | None = None) -> Spec:
+    """A Spec from kernel.json's bytes (``raw`` None: unreadable, ``read_error`` says why); never raises."""
+    if raw is None:
+        return Spec(name, resource_dir, None, read_error or "cannot read kernel.json")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -180,90 +191,14 @@ def read(resource_dir: Path) -> Spec:
     return Spec(name, resource_dir, data)
 
 
-def scan(kernel_dirs: list[Path]) -> list[Spec]:
-    """Every spec in Jupyter's search path, in search order, shadowed ones included."""
-    found: list[Spec] = []
-    for kdir in kernel_dirs:
-        try:
-            entries = sorted(os.scandir(kdir), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if not NAME_RE.match(entry.name.lower()):
-                continue  # Jupyter skips it too (and kernelenv's own temporary folders have a "~")
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir and os.path.exists(os.path.join(entry.path, "kernel.json")):
-                found.append(read(Path(entry.path)))
-            elif entry.is_symlink() and not os.path.exists(entry.path):
-                found.append(Spec(entry.name, Path(entry.path), None, "spec folder is a dangling link"))
-    return found
-
-
-def write(kernels_dir: Path, name: str, spec: dict[str, Any], logo_dir: Path | None) -> Path:
-    """Write ``kernels_dir/name`` atomically (replacing what is there) and return it.
-
-    kernelenv's own spec folder is updated in place, kernel.json last and by rename, so a
-    reader sees the old spec or the new one and the folder never goes missing. Anything
-    else there (a foreign spec replaced with --force, a link) is swapped for a fresh folder.
-    Files are 0644 and folders 0755 whatever the umask leaves more open. Callers hold the
-    kernel's lock, so leftovers of killed runs for this name (".NAME~*") are swept first.
-    """
-    from . import files
-
-    kernels_dir.mkdir(parents=True, exist_ok=True)
-    final = kernels_dir / name
-    for stale in kernels_dir.glob(f".{glob.escape(name)}~*"):
-        _rmtree(stale)
-    if final.is_dir() and not final.is_symlink() and read(final).mark is not None:
-        _copy_logos(logo_dir, final)
-        files.write_atomic(final / "kernel.json", json.dumps(spec, indent=1, ensure_ascii=False) + "\n")
-        return final
-    # "~" is not a kernel-name character: Jupyter never lists a folder a killed run left behind
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".tmp", dir=kernels_dir))
-    try:
-        _copy_logos(logo_dir, tmp)
-        (tmp / "kernel.json").write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.chmod(tmp / "kernel.json", 0o644)
-        os.chmod(tmp, 0o755)
-        if final.is_symlink() or final.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".old", dir=kernels_dir))
-            os.rename(final, old / name)
-            os.rename(tmp, final)
-            _rmtree(old)
-        else:
-            os.rename(tmp, final)
-    except BaseException:
-        _rmtree(tmp)
-        raise
-    return final
-
-
-def _copy_logos(logo_dir: Path | None, dest: Path) -> None:
-    if logo_dir is None:
-        return
-    for logo in LOGO_FILES:
-        src = logo_dir / logo
-        if src.is_file():
-            shutil.copyfile(src, dest / logo)
-            os.chmod(dest / logo, 0o644)
-
-
-def remove(resource_dir: Path) -> None:
-    """Delete a spec folder; a symlinked spec folder loses only the link."""
-    if resource_dir.is_symlink():
-        resource_dir.unlink()
-    else:
-        _rmtree(resource_dir)
-
-
-def _rmtree(path: Path) -> None:
-    if path.is_symlink():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
+def runs_ipykernel(spec: Spec) -> bool:
+    """Whether the spec is a Python kernel started through ipykernel (what kernelenv can check and fix)."""
+    data = spec.data or {}
+    language = data.get("language", "python")
+    argv = data.get("argv") or []
+    return isinstance(language, str) and language.lower() == "python" and any(
+        isinstance(a, str) and a.startswith("ipykernel") for a in argv
+    )
 
 
 def advertises_encryption(spec: Spec) -> bool:
@@ -273,45 +208,3 @@ def advertises_encryption(spec: Spec) -> bool:
     return isinstance(enc, list) and "curve" in enc
 
 
-def health(spec: Spec) -> tuple[str, list[str]]:
-    """Static health of one spec, without starting a process.
-
-    Returns (status, problems): status is ok, invalid-spec, interpreter-missing,
-    ipykernel-missing or venv-broken (kernelenv's venv lost its pyvenv.cfg; ``create``
-    rebuilds it, prune leaves it). "shadowed" is decided by whoever sees the whole search path.
-    """
-    if spec.error or spec.data is None:
-        return "invalid-spec", [spec.error or "kernel.json is unreadable"]
-    argv0 = spec.argv0
-    assert argv0 is not None
-    if not os.path.isabs(argv0):
-        found = shutil.which(argv0)
-        if not found:
-            return "interpreter-missing", [f"{argv0} is not on PATH"]
-        argv0 = found
-    if not (os.path.isfile(argv0) and os.access(argv0, os.X_OK)):
-        return "interpreter-missing", [f"interpreter {argv0} does not exist"]
-    language = spec.data.get("language", "python")
-    if not isinstance(language, str) or language.lower() != "python" or "ipykernel" not in " ".join(spec.data["argv"]):
-        return "ok", []  # not an ipykernel spec: nothing more to check without running it
-    prefix = Path(argv0).parent.parent
-    venv = (spec.mark or {}).get("venv")
-    if isinstance(venv, str) and os.path.realpath(prefix) == os.path.realpath(venv) and not (prefix / "pyvenv.cfg").is_file():
-        return "venv-broken", [f"the venv {venv} is broken: its pyvenv.cfg is missing, so {argv0} runs outside it"]
-    if (prefix / "pyvenv.cfg").is_file() and not _has_ipykernel(prefix):
-        return "ipykernel-missing", [f"ipykernel is not installed in {prefix}"]
-    return "ok", []
-
-
-def _has_ipykernel(prefix: Path) -> bool:
-    for lib in ("lib", "lib64", "Lib"):
-        base = prefix / lib
-        if (base / "site-packages" / "ipykernel").is_dir():
-            return True
-        try:
-            for child in base.iterdir():
-                if (child / "site-packages" / "ipykernel").is_dir():
-                    return True
-        except OSError:
-            continue
-    return False

@@ -179,3 +179,50 @@ def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -
             lock_python=lock.python,
             venv_python=have,
         )
+
+
+# rules: what a lock asks of a venv ------------------------------------------------------------
+def load(project: Path) -> Lock | None:
+    """The project's lock, None when it has none; LOCK_INVALID when it is corrupt."""
+    path = path_in(project)
+    return read(path) if path.exists() else None
+
+
+def _same_version(a: str | None, b: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    if a is None:
+        return False
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a == b
+
+
+def covers(lock: Lock, installed: dict[str, str]) -> bool:
+    """Every pin of the lock is installed at its version (other packages may be there too)."""
+    return all(_same_version(installed.get(p.canonical), p.version) for p in lock.pins)
+
+
+def matches(lock: Lock, installed: dict[str, str]) -> bool:
+    """The venv holds exactly the lock's pins."""
+    return set(lock.by_name()) == set(installed) and covers(lock, installed)
+
+
+def check_requested(lock: Lock, packages: list[str], path: Path) -> None:
+    """LOCK_INVALID when a requirement asked for is not satisfied by the lock's pins."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = lock.by_name()
+    for p in packages:
+        req = Requirement(p)  # checked as a requirement before (requirements.check)
+        pin = pins.get(canonicalize_name(req.name))
+        if pin is None or (req.specifier and not req.specifier.contains(pin.version, prereleases=True)):
+            raise OperationError(
+                "LOCK_INVALID",
+                f"{p} is not in {path}" + (f" (it pins {pin.name}=={pin.version})" if pin else ""),
+                hint=f"add it to the lock: kernelenv lock --with {p!r}",
+                path=path,
+                requirement=p,
+            )

@@ -12,7 +12,9 @@ import re
 import signal
 import subprocess
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+from .result import OperationError
 
 # Variables that leak one Python's setup into another's.
 _DROP = (
@@ -176,3 +178,24 @@ def _kill(child: subprocess.Popen) -> None:
         child.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
+
+
+def failure(done: Completed, code: str, what: str, *, hint: str | None = None, **details: Any) -> OperationError:
+    """The one way a failed run becomes an OperationError: ``what`` failed, with the telling line."""
+    why = done.last_error_line()
+    if "No space left on device" in done.stderr + done.stdout:  # uv and pip bury it under a cause line
+        why = f"no space left on device ({why})"
+    return OperationError(code, f"{what} failed: {why}", hint=hint, output=(done.stderr or done.stdout)[-4000:], **details)
+
+
+def run_checked(
+    argv: Sequence[str], *, code: str, what: str, hint: str | None = None, details: Mapping[str, Any] | None = None, **kw: Any
+) -> Completed:
+    """``run`` that raises OperationError ``code`` when the program cannot start, times out or fails."""
+    try:
+        done = run(argv, **kw)
+    except ProcError as exc:
+        raise OperationError(code, f"{what} could not run: {exc.reason}", hint=hint, **dict(details or {})) from None
+    if not done.ok:
+        raise failure(done, code, what, hint=hint, **dict(details or {}))
+    return done

@@ -5,26 +5,24 @@ Contract:
   ``dl`` means ``tensorflow-cpu`` without an NVIDIA GPU and ``tensorflow[and-cuda]`` with one.
 - ``compose(profile_pkgs, user_pkgs)`` merges them; what the user names wins (``--with
   tensorflow==2.20`` replaces the profile's TensorFlow, whichever variant it was).
-- ``check_available(...)`` asks uv's resolver (answered from its cache when warm)
-  whether each profile package has a wheel for that Python and platform, and raises
-  PROFILE_UNAVAILABLE with the reason when one has none. Nothing is installed.
+- ``check_available(...)`` asks the installer backend whether each profile package has a
+  wheel for that Python and platform, and raises PROFILE_UNAVAILABLE with the reason when one
+  has none. Nothing is installed.
 - ``has_nvidia_gpu()`` is True when ``nvidia-smi -L`` lists a GPU.
 """
 from __future__ import annotations
 
-import platform
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
 from . import proc
 from .result import OperationError
 
+if TYPE_CHECKING:
+    from .installer import Backend
+
 PROFILES = ("minimal", "data", "dl")
-DESCRIPTIONS = {
-    "minimal": "ipykernel alone",
-    "data": "numpy and pandas",
-    "dl": "numpy, pandas and TensorFlow (tensorflow-cpu, or tensorflow[and-cuda] with an NVIDIA GPU)",
-}
 DATA = ["numpy", "pandas"]
 TF_CPU = "tensorflow-cpu"
 TF_CUDA = "tensorflow[and-cuda]"
@@ -64,6 +62,13 @@ def compose(profile_pkgs: list[str], user_pkgs: list[str]) -> list[str]:
     return [*kept, *user_pkgs]
 
 
+def with_profile(requested: list[str], profile: str | None) -> list[str]:
+    """``requested`` with the profile's packages composed in (what the user names wins)."""
+    if not profile:
+        return list(requested)
+    return compose(packages(profile, gpu=profile == "dl" and has_nvidia_gpu()), requested)
+
+
 def has_nvidia_gpu() -> bool:
     """Whether ``nvidia-smi -L`` runs and lists at least one GPU."""
     exe = shutil.which("nvidia-smi")
@@ -76,35 +81,20 @@ def has_nvidia_gpu() -> bool:
     return done.ok and any(line.startswith("GPU ") for line in done.stdout.splitlines())
 
 
-def _uv_platform() -> str | None:
-    machine = platform.machine().lower()
-    arch = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(machine)
-    if arch is None:
-        return None
-    if sys.platform.startswith("linux"):
-        return f"{arch}-unknown-linux-gnu"
-    if sys.platform == "darwin":
-        return f"{arch}-apple-darwin"
-    if sys.platform == "win32":
-        return f"{arch}-pc-windows-msvc"
-    return None
-
-
 def check_available(
     profile: str | None,
     reqs: list[str],
     *,
     python_version: str,
     implementation: str = "CPython",
-    uv: str | None,
+    backend: "Backend",
     offline: bool = False,
-    timeout: float = 120,
 ) -> None:
     """Raise PROFILE_UNAVAILABLE when a profile requirement has no wheel for this Python.
 
     Only profiles that bring more than pure-Python-friendly packages are checked (``dl``):
-    numpy and pandas exist for every Python kernelenv supports. Without uv the check is
-    skipped and the installer reports a failure itself.
+    numpy and pandas exist for every Python kernelenv supports. The installer backend answers
+    (uv's resolver, from its cache when warm; pip cannot say, and the install reports it).
     """
     tf = [r for r in reqs if _name(r) in TF_FAMILY]
     if profile != "dl" or not tf:
@@ -120,24 +110,9 @@ def check_available(
             python=python_version,
             package=tf[0],
         )
-    if uv is None:
-        return
-    argv = [uv, "pip", "compile", "-", "--python-version", python_version, "--no-deps", "--no-header",
-            "--quiet", "--prerelease", "disallow"]
-    if offline:
-        argv.append("--offline")
-    plat = _uv_platform()
-    if plat:
-        argv += ["--python-platform", plat]
     for req in tf:
-        try:
-            done = proc.run(argv, timeout=timeout, input=req + "\n", env={"UV_NO_PROGRESS": "1"})
-        except proc.ProcError:
-            return  # cannot ask (no network, slow index): let the installer decide
-        if done.ok:
-            continue
-        text = done.stderr + done.stdout
-        if "no wheels with a matching" in text or "unsatisfiable" in text or "requires-python" in text.lower():
+        why = backend.has_wheel(req, python_version=python_version, offline=offline)
+        if why is not None:
             raise OperationError(
                 "PROFILE_UNAVAILABLE",
                 f"profile dl needs {req}, which has no wheel for Python {short} on this platform",
@@ -145,6 +120,5 @@ def check_available(
                 profile=profile,
                 python=python_version,
                 package=req,
-                resolver=done.last_error_line(),
+                resolver=why,
             )
-        return  # another failure (network): not our verdict to give

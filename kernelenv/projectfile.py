@@ -4,9 +4,11 @@ Contract:
 - ``load(project)`` reads and validates it, plus ``[project].dependencies`` and
   ``requires-python`` from pyproject.toml; any problem raises PROJECT_FILE_INVALID naming
   the file, the key and what was expected. A project with neither file loads as empty.
-- ``apply(project, opts, python)`` merges it into CreateOptions: flags win over the file,
+- ``merge(project, opts, python)`` merges it into CreateOptions: flags win over the file,
   the file over defaults; packages add up (file, then [project].dependencies, then --with).
   The Python asked for is ``--python``, else the file's ``python``, else ``requires-python``.
+  A requirement that is not PEP 508 (in the file or in the options) is REQUIREMENT_INVALID;
+  requirements files are checked line by line (kernelenv/requirements.py).
 - ``write(project, updates)`` changes only the given keys and keeps the rest of the file,
   comments and formatting included (tomlkit round-trip).
 """
@@ -99,15 +101,14 @@ def _str_list(path: Path, key: str, v: Any, expected: str) -> list[str]:
 
 
 def _requirements(path: Path, key: str, items: list[str]) -> None:
-    from packaging.requirements import InvalidRequirement, Requirement
+    from . import requirements
 
     for i, item in enumerate(items):
         try:
-            Requirement(item)
-        except InvalidRequirement as exc:
-            raise _invalid(
-                path, f"{key}[{i}]", f"{item!r} is not a valid requirement: {exc}", "a requirement such as numpy>=1.26", item
-            ) from None
+            requirements.check_one(item, f"{path}: {key}[{i}]")
+        except OperationError as exc:
+            exc.info.details.update({"file": str(path), "key": f"{key}[{i}]", "expected": "a requirement such as numpy>=1.26"})
+            raise
 
 
 def validate(path: Path, section: str, raw: Any) -> dict[str, Any]:
@@ -225,8 +226,27 @@ def _dedupe(items: list[str]) -> list[str]:
     return out
 
 
-def apply(project: Path, opts: Any, python: str | None) -> tuple[Any, str | None, ProjectFile]:
-    """(CreateOptions with the file merged in, the --python spec to use, the file read)."""
+@dataclass
+class CreateOptions:
+    """What ``create`` (and the verbs that rebuild a venv) is asked for, flags and project file merged."""
+
+    name: str | None = None
+    display_name: str | None = None
+    packages: list[str] = field(default_factory=list)
+    requirement_files: list[Path] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    profile: str | None = None  # minimal | data | dl: see kernelenv/profiles.py
+    offline: bool = False  # with a lock: install from the cache alone
+
+
+def merge(project: Path, opts: CreateOptions, python: str | None) -> tuple[CreateOptions, str | None, ProjectFile]:
+    """(``opts`` with the file merged in, the --python spec to use, the file read).
+
+    Every requirement (file and options) and requirements file is checked before it returns.
+    """
+    from . import requirements
+
+    requirements.check(opts.packages, "--with")
     pf = load(project)
     s = pf.settings
     changes: dict[str, Any] = {}
@@ -245,6 +265,8 @@ def apply(project: Path, opts: Any, python: str | None) -> tuple[Any, str | None
     if s.get("env"):
         changes["extra_env"] = {**s["env"], **(opts.extra_env or {})}
     merged = dataclasses.replace(opts, **changes) if changes else opts
+    for f in merged.requirement_files:
+        requirements.check_file(f)
     return merged, python if python is not None else pf.python_spec(), pf
 
 

@@ -17,6 +17,9 @@ EXIT_ERROR = 1  # the operation failed (or, for doctor/verify, problems were fou
 EXIT_USAGE = 2  # bad command line (argparse's own code)
 EXIT_INTERRUPTED = 130
 
+# Codes that mean "the command line needs changing": exit 2 like argparse's own errors.
+USAGE_CODES = ("USAGE", "TARGET_AMBIGUOUS")
+
 # Stable error codes. Never rename one; add new ones at the end of their group.
 ERROR_CODES = {
     # input
@@ -29,6 +32,9 @@ ERROR_CODES = {
     "PROJECT_FILE_INVALID": "the project file has invalid TOML, an unknown key or a wrong type",
     "REQUIREMENTS_NOT_FOUND": "a requirements file given with -r does not exist",
     "PROFILE_UNAVAILABLE": "a profile cannot be satisfied for this Python",
+    "REQUIREMENT_INVALID": "a package requirement (--with, a requirements file, the project file) is not a PEP 508 requirement",
+    "PATH_INVALID": "a path holds a control character (a newline, a tab...) that would break scripts and files",
+    "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -39,6 +45,10 @@ ERROR_CODES = {
     "LOCK_INVALID": "the lock file is corrupt or for another Python",
     "LOCK_NOT_FOUND": "the project has no kernelenv.lock (run `kernelenv lock`)",
     "EXPORT_EXISTS": "an export target exists and kernelenv did not write it (use --force)",
+    "KERNEL_SHADOWED": "a kernelspec of that name earlier on Jupyter's path is the one Jupyter would start",
+    "VENV_ELSEWHERE": "the venv was made at another place (its scripts run another venv's python) and is not kernelenv's to rebuild",
+    "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
+    "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",
@@ -48,6 +58,7 @@ ERROR_CODES = {
     "HASH_MISMATCH": "a download does not match the hash in the lock; nothing was changed",
     "RESOLVE_FAILED": "the packages asked for cannot be resolved together",
     "INTERRUPTED": "interrupted (Ctrl-C); what this run made was removed",
+    "REMOVE_FAILED": "a folder could not be removed (permissions, a read-only file system); nothing was removed",
     "INTERNAL": "a bug in kernelenv: please report it",
 }
 
@@ -89,7 +100,7 @@ class Result:
     def exit_code(self) -> int:
         if self.errors and self.errors[0].code == "INTERRUPTED":
             return EXIT_INTERRUPTED
-        if self.errors and self.errors[0].code == "USAGE":
+        if self.errors and self.errors[0].code in USAGE_CODES:
             return EXIT_USAGE
         return EXIT_OK if (self.ok and not self.errors) else EXIT_ERROR
 

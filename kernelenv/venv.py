@@ -1,8 +1,14 @@
-"""Venvs: making one (virtualenv's API), looking inside one, and kernelenv's mark in it.
+"""Venvs: making one (virtualenv's API), looking inside one, kernelenv's mark in it, and swapping one.
 
-The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path
-and project, and whether creation finished (``state``: creating or ready). Only a venv
-with kernelenv's mark *for that very path* is ever deleted by kernelenv.
+The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path and
+project, and whether creation finished (``state``: creating or ready). Whether kernelenv may
+delete or rebuild a venv is decided in one place, kernelenv/identity.py, from this mark and
+what the venv's own files say.
+
+A venv is replaced or deleted through one swap helper (:class:`Swap`): the old folder is
+renamed aside under one prefix (``.NAME.kernelenv-aside-XXXX/NAME`` with a ``swap.json``
+saying why) and only deleted once the new one works; :func:`recover` finishes or undoes what
+a run killed half-way left behind.
 """
 from __future__ import annotations
 
@@ -20,10 +26,18 @@ from . import files
 from .result import OperationError
 
 MARK_FILE = ".kernelenv.json"
+ASIDE = ".kernelenv-aside-"
+SWAP_FILE = "swap.json"
+# What older kernelenv versions left beside a venv: (prefix after ".NAME", whether it holds a working venv)
+_LEGACY = ((".kernelenv-old-", True), (".repair-", True), (".kernelenv-deleting-", False))
 
 
 def python_of(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+
+
+def bin_dir(venv: Path) -> Path:
+    return venv / ("Scripts" if sys.platform == "win32" else "bin")
 
 
 def is_venv(path: Path) -> bool:
@@ -42,6 +56,29 @@ def read_cfg(venv: Path) -> dict[str, str]:
             k, v = line.split("=", 1)
             out[k.strip()] = v.strip()
     return out
+
+
+def cfg_version(venv: Path) -> str | None:
+    """The X.Y of the Python a venv was made with, from pyvenv.cfg (readable when its python is gone)."""
+    cfg = read_cfg(venv)
+    parts = (cfg.get("version_info") or cfg.get("version") or "").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 and all(p.isdigit() for p in parts[:2]) else None
+
+
+def base_interpreter(venv: Path) -> tuple[str | None, bool]:
+    """(the base interpreter pyvenv.cfg names, whether it exists)."""
+    cfg = read_cfg(venv)
+    for key in ("base-executable", "executable"):
+        if cfg.get(key):
+            return cfg[key], os.path.exists(cfg[key])
+    home = cfg.get("home")
+    if not home:
+        return None, True
+    short = cfg_version(venv)
+    for name in (f"python{short}" if short else None, "python3", "python"):
+        if name and os.path.exists(os.path.join(home, name)):
+            return os.path.join(home, name), True
+    return home, False
 
 
 def create(venv: Path, python: str, *, with_pip: bool) -> None:
@@ -77,24 +114,29 @@ def site_packages(venv: Path) -> list[Path]:
     return sorted(p for p in (venv / "lib").glob("python*/site-packages") if p.is_dir())
 
 
-_DIST_RE = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
+DIST_RE = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
+
+
+def dist_infos(venv: Path) -> list[tuple[str, str, Path]]:
+    """(name as written, version, dist-info folder) of every installed distribution."""
+    out = []
+    for sp in site_packages(venv):
+        try:
+            names = sorted(os.listdir(sp))
+        except OSError:
+            continue
+        for n in names:
+            m = DIST_RE.match(n)
+            if m:
+                out.append((m["name"], m["version"], sp / n))
+    return out
 
 
 def installed(venv: Path) -> dict[str, str]:
     """Installed distributions {normalised name: version}, read from dist-info folders."""
     from packaging.utils import canonicalize_name
 
-    out: dict[str, str] = {}
-    for sp in site_packages(venv):
-        try:
-            names = os.listdir(sp)
-        except OSError:
-            continue
-        for n in names:
-            m = _DIST_RE.match(n)
-            if m:
-                out[canonicalize_name(m["name"])] = m["version"]
-    return out
+    return {canonicalize_name(name): version for name, version, _ in dist_infos(venv)}
 
 
 def logo_dir(venv: Path) -> Path | None:
@@ -105,31 +147,92 @@ def logo_dir(venv: Path) -> Path | None:
     return None
 
 
+def tighten(venv: Path) -> None:
+    """Clear the group/other write bits uv sets on its ``.lock`` (0666) in the venv's top folder."""
+    for entry in os.scandir(venv):
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if mode & files.TIGHT_BITS and not entry.is_symlink():
+                os.chmod(entry.path, mode & ~files.TIGHT_BITS & 0o7777)
+        except OSError:
+            continue
+
+
+# scripts ----------------------------------------------------------------------------------
+_EXEC_RE = re.compile(r"""^'''exec' (?:"([^"]+)"|'([^']+)'|(\S+))""")
+
+
+def script_interpreter(script: Path) -> str | None:
+    """The absolute interpreter a console script runs, or None (not a script, or a relocatable one).
+
+    Knows the plain ``#!/abs/python`` line and the ``#!/bin/sh`` + ``'''exec' "/abs/python"``
+    trampoline pip, uv and distlib write for long paths or paths with spaces.
+    """
+    try:
+        with open(script, "rb") as f:
+            head = f.read(1024)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    lines = head.decode("utf-8", "replace").splitlines()
+    first = lines[0][2:].strip()
+    if first in ("/bin/sh", "/usr/bin/env sh") and len(lines) > 1:
+        m = _EXEC_RE.match(lines[1])
+        if not m:
+            return None
+        target = next(g for g in m.groups() if g)
+        return target if os.path.isabs(target) else None  # "$(dirname ...)": relocatable
+    target = first.split()[0] if first else ""
+    return target if os.path.isabs(target) and "python" in os.path.basename(target) else None
+
+
+def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(script, interpreter) of each console script in the venv whose interpreter is not this venv's."""
+    bindir = bin_dir(venv)
+    here = os.path.realpath(bindir)
+    try:
+        names = sorted(os.listdir(bindir)) if only is None else [n for n in only if (bindir / n).exists()]
+    except OSError:
+        return []
+    out = []
+    for n in names:
+        p = bindir / n
+        if p.is_symlink() or not p.is_file():
+            continue
+        interp = script_interpreter(p)
+        if interp and os.path.realpath(os.path.dirname(interp)) != here:
+            out.append((n, interp))
+    return out
+
+
+# the mark ---------------------------------------------------------------------------------
 def read_mark(venv: Path) -> dict[str, Any] | None:
     try:
         data = json.loads((venv / MARK_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
-    return data if isinstance(data, dict) and data.get("created_by") == "kernelenv" else None
+    if not (isinstance(data, dict) and data.get("created_by") == "kernelenv"):
+        return None
+    if not all(isinstance(data.get(k), (str, type(None))) for k in ("venv", "project", "state", "installer")):
+        return None  # hand-edited or hostile: not a mark kernelenv wrote
+    return data
 
 
-def owned(venv: Path) -> bool:
-    """Whether kernelenv made this venv at this path (a moved or linked venv is not owned)."""
-    if venv.is_symlink() or not venv.is_dir():
-        return False
-    mark = read_mark(venv)
-    return bool(mark) and os.path.realpath(mark.get("venv", "")) == os.path.realpath(venv)
+def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
+    """Whether ``mark`` says it was made at this very path."""
+    return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
 
 
 def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
-    """Update kernelenv's mark in a venv it made; ``new`` True only where this run makes the venv.
+    """Update kernelenv's mark in a venv it made here; ``new`` True only where this run makes the venv.
 
-    A venv without a mark (the user's own, reused by create or sync) never gets one:
-    the mark is what allows kernelenv to delete a venv.
+    A venv without a mark (the user's own) never gets one, nor does one whose mark names another
+    path (copied or moved): the mark is what allows kernelenv to delete a venv.
     """
     mark = read_mark(venv)
-    if not new and (mark is None or not owned(venv)):
-        return  # the user's venv, or a mark copied from elsewhere: never claim it
+    if not new and not (mark_names(venv, mark) and not venv.is_symlink()):
+        return
     if mark is None or new:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
@@ -137,35 +240,124 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
     files.write_atomic(venv / MARK_FILE, json.dumps(mark, indent=1) + "\n")
 
 
-def drop_world_write(venv: Path) -> None:
-    """Clear the others-write bit uv sets on its ``.lock`` (0666) in the venv's top folder."""
-    for entry in os.scandir(venv):
+# swapping and deleting ----------------------------------------------------------------------
+class Swap:
+    """One venv moved aside while another takes its place; put back or deleted afterwards.
+
+    ``aside()`` renames the venv into ``.NAME.kernelenv-aside-XXXX/`` (with ``swap.json`` saying
+    why); ``restore()`` deletes whatever this run made at the venv's path and renames the old
+    one back; ``commit()`` deletes the old one. A run killed in between is finished by
+    :func:`recover` on the next run that holds the venv's lock.
+    """
+
+    def __init__(self, venv: Path, purpose: str):
+        self.venv = venv
+        self.purpose = purpose  # rebuild | delete
+        self.holder: Path | None = None
+
+    def aside(self) -> None:
+        holder = Path(tempfile.mkdtemp(prefix=f".{self.venv.name}{ASIDE}", dir=self.venv.parent))
         try:
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if mode & 0o002 and not entry.is_symlink():
-                os.chmod(entry.path, mode & 0o7775)
-        except OSError:
-            continue
+            files.write_atomic(holder / SWAP_FILE, json.dumps({"venv": str(self.venv), "purpose": self.purpose, "pid": os.getpid()}) + "\n")
+            os.rename(self.venv, holder / self.venv.name)
+        except BaseException:
+            if not (holder / self.venv.name).exists():
+                _rmtree(holder)
+            raise
+        self.holder = holder
+
+    @property
+    def old(self) -> Path | None:
+        return self.holder / self.venv.name if self.holder else None
+
+    def restore(self) -> None:
+        if self.holder is None:
+            return
+        if self.venv.exists() or self.venv.is_symlink():
+            _rmtree(self.venv)
+        os.rename(self.holder / self.venv.name, self.venv)
+        _rmtree(self.holder)
+        self.holder = None
+
+    def commit(self) -> None:
+        if self.holder is not None:
+            _rmtree(self.holder)
+            self.holder = None
 
 
 def delete(venv: Path) -> None:
-    """Delete a venv kernelenv owns; anything else raises NOT_OWNED."""
-    if not owned(venv):
-        raise OperationError("NOT_OWNED", f"{venv} was not made by kernelenv here; not deleting it", venv=venv)
-    # renamed away first: a run killed while deleting leaves a trash folder, never a half venv
-    trash = Path(tempfile.mkdtemp(prefix=f".{venv.name}{TRASH}", dir=venv.parent))
-    os.rename(venv, trash / venv.name)
-    sweep_trash(venv)
+    """Delete a venv: renamed aside first (a kill leaves a folder :func:`recover` finishes, never half a venv).
+
+    Whether this venv may be deleted at all is identity.py's answer; callers ask it first.
+    """
+    swap = Swap(venv, "delete")
+    swap.aside()
+    swap.commit()
 
 
-TRASH = ".kernelenv-deleting-"
+def leftovers(venv: Path) -> list[Path]:
+    """Folders beside ``venv`` that a swap or deletion of it left behind (this version's and older ones')."""
+    try:
+        names = os.listdir(venv.parent)
+    except OSError:
+        return []
+    prefixes = [f".{venv.name}{ASIDE}", *(f".{venv.name}{p}" for p, _ in _LEGACY)]
+    return sorted(venv.parent / n for n in names if n.startswith(tuple(prefixes)))
 
 
-def sweep_trash(venv: Path) -> None:
-    """Finish deleting what earlier (possibly killed) deletions of ``venv`` renamed away."""
-    for t in venv.parent.glob(f".{venv.name}{TRASH}*"):
-        if t.is_dir() and not t.is_symlink():
-            shutil.rmtree(t, ignore_errors=True)
+def recover(venv: Path) -> list[str]:
+    """Finish or undo what killed runs left beside ``venv``; what was done, one line each.
+
+    A working venv kept aside for a rebuild comes back when the venv at ``venv`` is missing or
+    unfinished (kernelenv's own, state not ready); it is deleted when a finished venv is there.
+    Callers hold the venv's lock.
+    """
+    done: list[str] = []
+    for holder in leftovers(venv):
+        if holder.is_symlink() or not holder.is_dir():
+            continue
+        inner = holder / venv.name
+        purpose = "rebuild"
+        try:
+            purpose = json.loads((holder / SWAP_FILE).read_text(encoding="utf-8")).get("purpose", "rebuild")
+        except (OSError, ValueError, AttributeError):
+            legacy = next((keeps for p, keeps in _LEGACY if holder.name.startswith(f".{venv.name}{p}")), True)
+            purpose = "rebuild" if legacy else "delete"
+        if purpose != "rebuild" or not (inner.is_dir() and not inner.is_symlink()):
+            _rmtree(holder)
+            done.append(f"finished deleting {holder}")
+            continue
+        current = read_mark(venv) if venv.is_dir() else None
+        finished = is_venv(venv) and (current is None or current.get("state") == "ready")
+        if finished:
+            _rmtree(holder)
+            done.append(f"deleted the old venv kept aside in {holder}")
+        elif venv.exists() or venv.is_symlink():
+            if not (mark_names(venv, current) or _only_marks(venv)):
+                continue  # something else is there now: leave both for the user
+            _rmtree(venv)
+            os.rename(inner, venv)
+            _rmtree(holder)
+            done.append(f"put back the working venv {venv} an interrupted rebuild had moved aside")
+        else:
+            os.rename(inner, venv)
+            _rmtree(holder)
+            done.append(f"put back the venv {venv} an interrupted run had moved aside")
+    return done
+
+
+def _only_marks(venv: Path) -> bool:
+    try:
+        return all(p.name.startswith(MARK_FILE) for p in venv.iterdir())
+    except OSError:
+        return False
+
+
+def _rmtree(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
 
 
 def now() -> str:

@@ -159,8 +159,13 @@ def test_duplicate_display_name_and_shadowed(project, tmp_path, cli, jupyter):
     assert by[("twin", str(twin))] == ["duplicate-display-name"]
     fix = fix_for(r, "duplicate-display-name")
     assert "--display-name" in fix
-    run_fix(cli, fix_for(r, "shadowed"))
-    assert not (jupyter.kernels / "doc").exists()
+    fix = fix_for(r, "shadowed")
+    assert "rm -r" not in fix and "--name doc-" in fix  # ours is the correct one: renamed, never deleted
+    out = run_fix(cli, fix)
+    renamed = out.data["kernel"]["name"]
+    assert not (jupyter.kernels / "doc").exists() and (jupyter.kernels / renamed).exists()
+    assert shadow.exists()  # the other spec is not kernelenv's to touch
+    assert codes(doctor(cli, renamed)) == ["duplicate-display-name"]  # the twin still shares its display name
 
 
 def test_unknown_target(cli, tmp_path):

@@ -172,9 +172,12 @@ def test_create_reusing_the_users_own_venv_never_claims_it(jupyter, cli, tmp_pat
 def test_register_then_create_of_the_same_venv_is_no_clash(jupyter, cli, tmp_path):
     project = make_project(tmp_path)
     assert cli("create", project, "--json").rc == 0
-    assert cli("register", project / ".venv", "--name", "demo", "--json").rc == 0
+    taken = cli("register", project / ".venv", "--name", "demo", "--json")  # create's own kernel: not taken over
+    assert taken.rc == 1 and taken.codes == ["KERNEL_EXISTS"], taken
+    assert cli("register", project / ".venv", "--name", "demo-2", "--json").rc == 0
     res = cli("create", project, "--json")
     assert res.rc == 0, res
+    assert cli("register", project / ".venv", "--name", "demo-2", "--json").rc == 0  # its own register: updated
 
 
 def test_remove_keeps_a_venv_another_kernel_still_uses(jupyter, cli, tmp_path):
@@ -182,9 +185,13 @@ def test_remove_keeps_a_venv_another_kernel_still_uses(jupyter, cli, tmp_path):
     assert cli("create", project, "--json").rc == 0
     shutil.copytree(jupyter.kernels / "demo", jupyter.kernels / "demo-copy")  # a user's copy, mark included
     res = cli("remove", "demo-copy", "--json")
+    assert res.rc == 1 and res.codes == ["NOT_OWNED"], res  # a copied mark is not kernelenv's
+    res = cli("remove", "demo", "--json")
     assert res.rc == 0 and res.data["venv_removed"] is None, res
-    assert "demo" in res.data["venv_kept_reason"]
+    assert "demo-copy" in res.data["venv_kept_reason"]
     assert (project / ".venv" / "pyvenv.cfg").exists()
+    res = cli("remove", "demo-copy", "--force", "--json")
+    assert res.rc == 0 and res.data["venv_removed"] is None, res
 
 
 def test_list_flags_a_venv_whose_pyvenv_cfg_is_gone(jupyter, cli, tmp_path):

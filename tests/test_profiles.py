@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from kernelenv import profiles
+from kernelenv import installer, profiles
 from kernelenv.installer import uv_binary
 from kernelenv.result import OperationError
 from conftest import make_project
@@ -59,22 +59,22 @@ needs_uv = pytest.mark.skipif(uv_binary() is None, reason="uv cannot run here")
 @needs_uv
 def test_tensorflow_available_for_this_python():
     v = ".".join(map(str, sys.version_info[:3]))
-    profiles.check_available("dl", profiles.packages("dl"), python_version=v, uv=uv_binary())
+    profiles.check_available("dl", profiles.packages("dl"), python_version=v, backend=installer.choose("uv"))
 
 
 @needs_uv
 def test_tensorflow_unavailable_is_a_clear_error():
     with pytest.raises(OperationError) as e:
-        profiles.check_available("dl", profiles.packages("dl"), python_version="3.99.0", uv=uv_binary())
+        profiles.check_available("dl", profiles.packages("dl"), python_version="3.99.0", backend=installer.choose("uv"))
     info = e.value.info
     assert info.code == "PROFILE_UNAVAILABLE"
     assert "3.99" in info.message and "tensorflow-cpu" in info.message
     assert "--python" in info.hint
     with pytest.raises(OperationError) as e:
-        profiles.check_available("dl", ["tensorflow-cpu"], python_version="3.11.7", implementation="PyPy", uv=None)
+        profiles.check_available("dl", ["tensorflow-cpu"], python_version="3.11.7", implementation="PyPy", backend=installer.Pip())
     assert e.value.info.code == "PROFILE_UNAVAILABLE"
     # data needs no check; neither does dl when the user brought no TensorFlow at all
-    profiles.check_available("data", ["numpy", "pandas"], python_version="3.99.0", uv=uv_binary())
+    profiles.check_available("data", ["numpy", "pandas"], python_version="3.99.0", backend=installer.choose("uv"))
 
 
 def test_create_with_profile_data_and_with(jupyter, cli, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kernelenv import projectfile, pythons
-from kernelenv.commands.create import CreateOptions
+from kernelenv.projectfile import CreateOptions
 from kernelenv.result import OperationError
 
 from conftest import make_project
@@ -90,7 +90,7 @@ def test_precedence_flags_over_file_over_defaults(tmp_path):
         'requirements = ["reqs.txt"]\nprofile = "data"\n\n[tool.kernelenv.env]\nA = "file"\nB = "file"\n'
     )
     # nothing on the command line: the file, then [project], then defaults
-    opts, python, pf = projectfile.apply(project, CreateOptions(), None)
+    opts, python, pf = projectfile.merge(project, CreateOptions(), None)
     assert (opts.name, opts.display_name, opts.profile) == ("from-file", "From file", "data")
     assert opts.packages == ["pandas", "numpy>=1.20"]
     assert opts.requirement_files == [project / "reqs.txt"]
@@ -98,15 +98,15 @@ def test_precedence_flags_over_file_over_defaults(tmp_path):
     assert python == ">=3.9"  # requires-python, as no python key is set
     # flags win; packages add up
     flags = CreateOptions(name="flag", display_name="Flag", packages=["idna"], extra_env={"B": "flag"}, profile="minimal")
-    opts, python, _ = projectfile.apply(project, flags, "3.12")
+    opts, python, _ = projectfile.merge(project, flags, "3.12")
     assert (opts.name, opts.display_name, opts.profile, python) == ("flag", "Flag", "minimal", "3.12")
     assert opts.packages == ["pandas", "numpy>=1.20", "idna"] and opts.extra_env == {"A": "file", "B": "flag"}
     # the file's python beats requires-python
     (project / "pyproject.toml").write_text(PYPROJECT + '\n[tool.kernelenv]\npython = "cpython3.10"\n')
-    assert projectfile.apply(project, CreateOptions(), None)[1] == "cpython3.10"
+    assert projectfile.merge(project, CreateOptions(), None)[1] == "cpython3.10"
     # no file at all: defaults untouched
     bare = make_project(tmp_path, "bare")
-    opts, python, pf = projectfile.apply(bare, CreateOptions(), None)
+    opts, python, pf = projectfile.merge(bare, CreateOptions(), None)
     assert opts == CreateOptions() and python is None and pf.path is None
 
 
@@ -141,7 +141,8 @@ def test_invalid_project_files_name_file_key_and_expectation(tmp_path, fname, te
     with pytest.raises(OperationError) as exc:
         projectfile.load(project)
     info = exc.value.info
-    assert info.code == "PROJECT_FILE_INVALID"
+    # a requirement that is not PEP 508 has one code wherever it comes from (issue 10.6)
+    assert info.code == ("REQUIREMENT_INVALID" if expected == "a requirement" else "PROJECT_FILE_INVALID")
     assert info.details["file"] == str(project / fname) and str(project / fname) in info.message
     assert info.details["key"] == key
     if key:

@@ -46,8 +46,10 @@ def test_prune_owned_foreign_and_dry_run(tmp_path, cli, jupyter):
     r = cli("prune", "--json")
     assert r.rc == 0, r
     by = {x["name"]: x for x in r.data["removed"]}
-    assert by["gone"]["venv_removed"] == str(proj / ".venv") and not (proj / ".venv").exists()
-    assert by["copied"]["venv_removed"] is None and copied.is_dir() and "not made by kernelenv" in by["copied"]["venv_kept_reason"]
+    # its python is gone, its packages are not: repair can rebuild it, so prune keeps it (issue 10.3)
+    assert by["gone"]["venv_removed"] is None and "kernelenv repair" in by["gone"]["venv_kept_reason"]
+    assert (proj / ".venv" / "pyvenv.cfg").exists()
+    assert by["copied"]["venv_removed"] is None and copied.is_dir() and "left in place" in by["copied"]["venv_kept_reason"]
     assert not (jupyter.kernels / "gone").exists() and foreign.exists() and (jupyter.kernels / "alive").exists()
     assert (proj / ".." / "alive" / ".venv").exists()
 

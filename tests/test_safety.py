@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import make_project
+from kernelenv import identity
 from kernelenv import venv as venvmod
 
 
@@ -37,10 +38,15 @@ def test_a_copied_venv_mark_is_not_claimed(jupyter, cli, tmp_path):
     assert cli("create", first, "--json").rc == 0
     second = make_project(tmp_path / "b", "copy")
     shutil.copytree(first / ".venv", second / ".venv", symlinks=True)
-    assert cli("create", second, "--json").rc == 0
-    assert venvmod.read_mark(second / ".venv")["venv"] == str(first / ".venv")  # still names the original
+    assert identity.inspect(second / ".venv").kind == identity.Kind.OURS_COPIED  # the copied mark proves nothing
     res = cli("remove", second, "--dry-run", "--json")
-    assert res.data["venv_removed"] is None, res
+    assert res.rc == 1 and res.codes == ["KERNEL_NOT_FOUND"], res  # a copy is not kernelenv's to delete
+    res = cli("create", second, "--json")  # rebuilt where it is: never the original's python or pip
+    assert res.rc == 0 and res.data["venv_created"] and "copy of" in res.data["rebuilt"], res
+    assert venvmod.read_mark(second / ".venv")["venv"] == str(second / ".venv")
+    assert venvmod.read_mark(first / ".venv")["venv"] == str(first / ".venv")
+    res = cli("remove", second, "--dry-run", "--json")
+    assert res.data["venv_removed"] == str(second / ".venv"), res
 
 
 def test_a_lock_never_uninstalls_from_the_users_own_venv(jupyter, cli, tmp_path):

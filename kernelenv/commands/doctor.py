@@ -1,42 +1,49 @@
 """doctor: check kernels for real, and say the exact command that fixes each problem.
 
-Per kernel: the static health ``list`` computes (invalid spec, interpreter missing,
-ipykernel missing, shadowed); the venv's base interpreter from pyvenv.cfg; a real
-start with jupyter_client within ``timeout`` that must report ``sys.executable ==
-argv[0]`` and a ``pip`` inside the venv; ``pip check`` conflicts by package; display
-names used twice. Kernels are checked in a thread pool of ``jobs`` workers. The
-Result's ``ok`` is False (exit 1) when any problem was found.
+Per kernel: the static health list computes (health.py reasons), what identity.py says of its
+venv (its console scripts run another venv's python; its base interpreter is gone), a real start
+with jupyter_client within ``timeout`` that must report ``sys.executable == argv[0]`` and a
+``pip`` on the kernel's PATH that runs from the kernel's own venv (it is run, not only looked
+for), ``pip check`` conflicts through the installer backend, and display names used twice.
+Every problem carries its reason code, a message rendered from it, the fix as a command to paste
+and, when the fix is a kernelenv command, ``action`` (its arguments) for an editor's button.
+Kernels are checked in a thread pool of ``jobs`` workers. The Result's ``ok`` is False (exit 1)
+when any problem was found. The argument is a kernel name or a project folder, resolved as
+``remove`` resolves it.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import shutil
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from .. import installer as inst
-from .. import lockfile, proc
+from .. import health, identity, installer, kernels, lockfile, proc
 from .. import venv as venvmod
 from ..context import Context
+from ..health import Problem, Reason
+from ..kernels import KernelRow
+from ..kernelspec import slug
 from ..result import OperationError, Result
-from . import list as list_cmd
 
 DEFAULT_JOBS = 4
 DEFAULT_TIMEOUT = 60.0
 
 _PROBE = (
-    "import json, os, shutil, sys; print('KERNELENV-DOCTOR ' + json.dumps({'executable': sys.executable,"
-    " 'prefix': sys.prefix, 'base_prefix': sys.base_prefix, 'pip': shutil.which('pip')}))"
+    "import json, shutil, subprocess, sys\n"
+    "pip = shutil.which('pip')\n"
+    "try:\n"
+    "    said = subprocess.run([pip, '--version'], capture_output=True, text=True, timeout=60).stdout.strip() if pip else None\n"
+    "except Exception as exc:\n"
+    "    said = 'error: %s' % exc\n"
+    "print('KERNELENV-DOCTOR ' + json.dumps({'executable': sys.executable, 'prefix': sys.prefix,"
+    " 'base_prefix': sys.base_prefix, 'pip': pip, 'pip_says': said}))\n"
 )
-_PIP_HAS = re.compile(r"^(?P<pkg>\S+) (?P<ver>\S+) has requirement (?P<req>.+), but you have (?P<dep>\S+) (?P<have>\S+)\.$")
-_PIP_MISSING = re.compile(r"^(?P<pkg>\S+) (?P<ver>\S+) requires (?P<req>.+), which is not installed\.$")
-_UV_HAS = re.compile(r"^The package `(?P<pkg>[^`]+)` requires `(?P<req>[^`]+)`, but `(?P<have>[^`]+)` is installed")
-_UV_MISSING = re.compile(r"^The package `(?P<pkg>[^`]+)` requires `(?P<req>[^`]+)`, but it's not installed")
 
 
 def q(text: object) -> str:
@@ -44,97 +51,88 @@ def q(text: object) -> str:
 
 
 # selection --------------------------------------------------------------------
-def select(ctx: Context, rows: list[dict], target: str | None, all_: bool) -> tuple[list[dict], Path | None]:
-    """The rows to check and, for a project folder that was moved here, that folder."""
+def select(ctx: Context, all_rows: list[KernelRow], target: str | None, all_: bool, kernel: str | None,
+           project: str | None) -> tuple[list[KernelRow], Path | None]:
+    """The rows to check and, for a project folder whose venv was moved here, that folder."""
     if all_:
-        return rows, None
-    if target is not None:
-        by_name = [r for r in rows if r["name"].lower() == target.lower()]
-        if by_name:
-            return by_name, None
-    project = Path(os.path.abspath(os.path.expanduser(target))) if target else ctx.project
-    venv = ctx.venv if target is None else project / ".venv"
-    owners = {str(project), str(venv)}
-    mark = venvmod.read_mark(venv) or {}
+        return all_rows, None
+    found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
+    if found.kind == "kernel":
+        return found.rows, None
+    folder = found.project or ctx.project
+    ident = identity.inspect(folder / ".venv")
     moved_to = None
-    if mark.get("project") and mark["project"] != str(project):  # the venv was made for a folder elsewhere
-        owners |= {mark["project"], str(mark.get("venv"))}
-        moved_to = project
-    chosen = [r for r in rows if r["project"] in owners or r["venv"] in owners]
+    chosen = list(found.rows)
+    if ident.kind == identity.Kind.OURS_MOVED or (ident.made_for and not kernels.same_path(ident.made_for, folder)
+                                                   and not os.path.exists(ident.made_for)):
+        moved_to = folder
+        chosen += [r for r in kernels.owned_by(all_rows, project=ident.made_for, venv=ident.made_at) if r not in chosen]
     if not chosen:
         raise OperationError(
             "KERNEL_NOT_FOUND",
-            f"no kernel named {target!r} and none for the project {project}" if target else f"no kernel for the project {project}",
-            hint=f"make one with `kernelenv create {q(project)}`, or check every kernel with `kernelenv doctor --all`",
+            f"no kernel for the project {folder}",
+            hint=f"make one with `kernelenv create {q(folder)}`, or check every kernel with `kernelenv doctor --all`",
             name=target,
-            project=project,
+            project=folder,
         )
     return chosen, moved_to
 
 
 # fixes ------------------------------------------------------------------------
-def _create_fix(row: dict, where: Path | None = None) -> str:
-    project = where or Path(row["project"])
-    cmd = f"kernelenv create {q(project)} --name {q(row['name'])}"
-    if row["venv"] and where is None and Path(row["venv"]) != project / ".venv":
-        cmd += f" --venv {q(row['venv'])}"
-    return cmd
+def _fix(text: str, argv: list[str] | None = None, label: str | None = None) -> tuple[str, dict[str, Any] | None]:
+    return text, ({"label": label or "Fix it", "argv": argv} if argv else None)
 
 
-def _rebuild_fix(row: dict, moved_to: Path | None) -> str:
+def _create_fix(row: KernelRow, where: Path | None = None, *extra: str) -> tuple[str, dict[str, Any] | None]:
+    project = where or Path(row.project or ".")
+    argv = ["create", str(project), "--name", row.name]
+    if row.venv and where is None and Path(row.venv) != project / ".venv":
+        argv += ["--venv", row.venv]
+    argv += list(extra)
+    return _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rebuild the environment")
+
+
+def _repair_fix(project: Path) -> tuple[str, dict[str, Any] | None]:
+    return _fix(f"kernelenv repair {q(project)}", ["repair", str(project)], "Repair the environment")
+
+
+def _remove_fix(row: KernelRow) -> tuple[str, dict[str, Any] | None]:
+    argv = ["remove", "--kernel", row.name] + ([] if row.owned else ["--force"])
+    return _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Remove the kernel")
+
+
+def _rebuild_fix(row: KernelRow, moved_to: Path | None) -> tuple[str, dict[str, Any] | None]:
     """For a kernel whose venv or interpreter is gone."""
-    if row["owned"] and row["project"]:
+    if row.owned and row.project:
         if moved_to is not None:
-            return f"kernelenv repair {q(moved_to)}"
-        project = Path(row["project"])
+            return _repair_fix(moved_to)
+        project = Path(row.project)
         if not project.is_dir():
-            return f"kernelenv repair NEW_FOLDER  (the folder {project} was moved to), or drop the kernel: kernelenv remove {q(row['name'])}"
-        if lockfile.path_in(project).exists() or (row["venv"] and venvmod.is_venv(Path(row["venv"]))):
-            return f"kernelenv repair {q(project)}"
+            text, action = _remove_fix(row)
+            return f"kernelenv repair NEW_FOLDER  (the folder {project} was moved to), or drop the kernel: {text}", action
+        if lockfile.path_in(project).exists() or (row.venv and venvmod.is_venv(Path(row.venv))):
+            return _repair_fix(project)
         return _create_fix(row)
-    if row["owned"]:
-        return f"kernelenv remove {q(row['name'])}"
-    return f"kernelenv remove {q(row['name'])} --force  (or: kernelenv prune --include-foreign)"
+    return _remove_fix(row)
 
 
-def _respec_fix(row: dict, python: str | None) -> str:
+def _respec_fix(row: KernelRow, python: str | None) -> tuple[str, dict[str, Any] | None]:
     """For a spec that starts the wrong thing: write it again."""
-    if row["owned"] and row["project"]:
+    if row.owned and row.project:
         return _create_fix(row)
-    target = row["venv"] or _venv_of(python) or python or "ENV"
-    return f"kernelenv register {q(target)} --name {q(row['name'])} --force"
+    venv = row.venv_of_python or (Path(row.venv) if row.venv else None)
+    if venv is None:  # not a Python in a venv (a system python, /bin/sleep): kernelenv cannot rewrite it
+        return _remove_fix(row)
+    argv = ["register", str(venv), "--name", row.name, "--force"]
+    return _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Register it again")
 
 
-def _problem(code: str, message: str, fix: str) -> dict:
-    return {"code": code, "message": message, "fix": fix}
+def _problem(reason: Reason, facts: dict[str, Any], fix: tuple[str, dict[str, Any] | None]) -> dict[str, Any]:
+    return {"code": reason.value, "message": Problem(reason, facts).message, "fix": fix[0], "action": fix[1]}
 
 
 # checks -----------------------------------------------------------------------
-def _venv_of(argv0: str | None) -> Path | None:
-    if not argv0 or not os.path.isabs(argv0):
-        return None
-    prefix = Path(argv0).parent.parent
-    return prefix if venvmod.is_venv(prefix) else None
-
-
-def base_interpreter(venv: Path) -> tuple[str | None, bool]:
-    """(the base interpreter pyvenv.cfg names, whether it exists)."""
-    cfg = venvmod.read_cfg(venv)
-    for key in ("base-executable", "executable"):
-        if cfg.get(key):
-            return cfg[key], os.path.exists(cfg[key])
-    home = cfg.get("home")
-    if not home:
-        return None, True
-    version = cfg.get("version_info") or cfg.get("version") or ""
-    short = ".".join(version.split(".")[:2])
-    for name in (f"python{short}" if short else None, "python3", "python"):
-        if name and os.path.exists(os.path.join(home, name)):
-            return os.path.join(home, name), True
-    return home, False
-
-
-def start_probe(name: str, resource_dir: Path, timeout: float) -> dict:
+def start_probe(name: str, resource_dir: Path, timeout: float) -> dict[str, Any]:
     """Start the spec in ``resource_dir`` with jupyter_client; what the kernel says about itself."""
     import queue
 
@@ -185,156 +183,168 @@ def start_probe(name: str, resource_dir: Path, timeout: float) -> dict:
                 pass
 
 
-def conflicts(python: Path, uv: str | None) -> tuple[list[dict], str | None]:
-    """``pip check``: [{package, requirement, installed}] and an error when the check could not run."""
-    argv = [uv, "pip", "check", "--python", str(python)] if uv else [str(python), "-m", "pip", "check", "--disable-pip-version-check"]
-    try:
-        done = proc.run(argv, timeout=120)
-    except proc.ProcError as exc:
-        return [], exc.reason
-    found = []
-    for line in (done.stdout + "\n" + done.stderr).splitlines():
-        line = line.strip()
-        m = _PIP_HAS.match(line) or _UV_HAS.match(line)
-        if m:
-            found.append({"package": m["pkg"], "requirement": m["req"], "installed": m["have"]})
-            continue
-        m = _PIP_MISSING.match(line) or _UV_MISSING.match(line)
-        if m:
-            found.append({"package": m["pkg"], "requirement": m["req"], "installed": None})
-    if not done.ok and not found:
-        return [], done.last_error_line()
-    return found, None
+def _pip_is_the_venvs(answer: dict[str, Any]) -> bool:
+    prefix = os.path.realpath(answer["prefix"])
+    pip = answer.get("pip")
+    said = answer.get("pip_says") or ""
+    if not pip or not os.path.realpath(pip).startswith(prefix + os.sep):
+        return False
+    # "pip 24.0 from /venv/lib/python3.11/site-packages/pip (python 3.11)": the pip that really ran
+    where = said.split(" from ", 1)[1].rsplit(" (python", 1)[0] if " from " in said else ""
+    return bool(where) and os.path.realpath(where).startswith(prefix + os.sep)
 
 
-def _conflict_fix(python: Path, found: list[dict], uv: str | None) -> str:
+def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None, timeout: float,
+          backend: installer.Backend | None) -> dict[str, Any]:
+    """Every check of one kernel; never raises."""
+    problems: list[dict[str, Any]] = []
+    argv0 = row.python
+    venv = row.venv_of_python or (Path(row.venv) if row.venv else None)
+    out: dict[str, Any] = {k: v for k, v in row.to_json().items() if k in
+                           ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
+    out.update({"static_status": row.status.value, "start": None, "conflicts": [], "base_interpreter": None})
+    reasons = row.reasons
+    if moved_to is not None:
+        problems.append(_problem(Reason.PROJECT_MOVED, {"moved_to": moved_to, "project": row.project}, _repair_fix(moved_to)))
+    if Reason.LEFT_ASIDE in reasons:
+        problems.append(_problem(Reason.LEFT_ASIDE, row.problems[0].facts, _fix("kernelenv prune", ["prune"], "Put it back")))
+        return _finish(out, problems)
+    if Reason.SHADOWED in reasons:
+        facts = next(p.facts for p in row.problems if p.reason == Reason.SHADOWED)
+        if row.owned and row.project:  # ours is correct and hidden: give it a free name, delete nothing
+            new = f"{row.name}-{slug(Path(row.project).name)[:16]}"
+            argv = ["create", row.project, "--name", new] + (
+                ["--venv", row.venv] if row.venv and Path(row.venv) != Path(row.project) / ".venv" else [])
+            fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rename the kernel")
+        else:
+            fix = _fix(f"rm -r {q(row.resource_dir)}  (a copy Jupyter never starts: remove it only if nothing needs it)")
+        problems.append(_problem(Reason.SHADOWED, facts, fix))
+        return _finish(out, problems)
+    if Reason.INVALID_SPEC in reasons:
+        problems.append(_problem(Reason.INVALID_SPEC, row.problems[0].facts,
+                                 _respec_fix(row, argv0) if row.owned else _remove_fix(row)))
+        return _finish(out, problems)
+    if venv is not None and venvmod.is_venv(venv):
+        base, exists = venvmod.base_interpreter(venv)
+        out["base_interpreter"] = base
+        if not exists:
+            problems.append(_problem(Reason.BASE_INTERPRETER_MISSING, {"venv": venv, "base": base}, _rebuild_fix(row, moved_to)))
+        elsewhere = venvmod.scripts_elsewhere(venv)
+        if elsewhere:
+            p = health.scripts_problem(venv, elsewhere)
+            fix = _create_fix(row) if row.owned and row.project else _fix(
+                f"make the venv again where it is (python -m venv --clear {q(venv)}, then reinstall), or register the venv it was copied from")
+            problems.append(_problem(p.reason, p.facts, fix))
+    if Reason.INTERPRETER_MISSING in reasons:
+        if not any(p["code"] == Reason.BASE_INTERPRETER_MISSING.value for p in problems):
+            problems.append(_problem(Reason.INTERPRETER_MISSING, row.problems[0].facts, _rebuild_fix(row, moved_to)))
+        return _finish(out, problems)
+    for reason in (Reason.VENV_BROKEN, Reason.VENV_INCOMPLETE):
+        if reason in reasons:
+            facts = next(p.facts for p in row.problems if p.reason == reason)
+            problems.append(_problem(reason, facts, _rebuild_fix(row, moved_to) if reason == Reason.VENV_BROKEN else _create_fix(row)))
+            return _finish(out, problems)
+    if Reason.IPYKERNEL_MISSING in reasons:
+        if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
+            fix = _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock")
+        elif row.owned and row.project:
+            fix = _create_fix(row)
+        else:
+            fix = _fix(installer.install_command(Path(argv0 or "python"), ["ipykernel"]))
+        problems.append(_problem(Reason.IPYKERNEL_MISSING, {"venv": venv}, fix))
+    elif row.is_python or (row.language or "python").lower() == "python":
+        res = start_probe(row.name, row.resource_dir, timeout)
+        out["start"] = res
+        if not res["ok"]:
+            problems.append(_problem(Reason.START_FAILED, {"error": res["error"]}, _respec_fix(row, argv0)))
+        elif argv0:
+            wanted = argv0 if os.path.isabs(argv0) else (shutil.which(argv0) or argv0)
+            if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
+                bare = f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)" if not os.path.isabs(argv0) else ""
+                problems.append(_problem(Reason.WRONG_INTERPRETER, {"running": res["executable"], "wanted": wanted, "bare": bare},
+                                         _respec_fix(row, wanted)))
+            if res["prefix"] != res["base_prefix"] and not _pip_is_the_venvs(res):
+                where = res.get("pip_says") or res.get("pip") or "nowhere (no pip on the kernel's PATH)"
+                problems.append(_problem(Reason.PIP_OUTSIDE_VENV, {"pip": where}, _respec_fix(row, argv0)))
+    if venv is not None and argv0 and os.path.exists(argv0) and backend is not None:
+        found, err = backend.check(Path(argv0))
+        out["conflicts"] = [c.to_json() for c in found]
+        if found:
+            problems.append(_conflict_problem(Path(argv0), found))
+        elif err:
+            out["conflicts_error"] = err
+    others = [n for n in dup_names.get(row.display_name, []) if n != row.name]
+    if others:
+        new = f"{row.display_name} ({row.name})"
+        if row.owned and row.project:
+            fix = _create_fix(row, None, "--display-name", new)
+        else:
+            fix = _fix(f"kernelenv register {q(row.venv or venv or argv0)} --name {q(row.name)} --display-name {q(new)} --force")
+        problems.append(_problem(Reason.DUPLICATE_DISPLAY_NAME, {"display_name": row.display_name, "others": ", ".join(others)}, fix))
+    return _finish(out, problems)
+
+
+def _conflict_problem(python: Path, found: list[installer.Conflict]) -> dict[str, Any]:
     """One install command satisfying every unmet requirement (specifiers of one package merged)."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
 
     merged: dict[str, tuple[str, SpecifierSet]] = {}
+    by_pkg: dict[str, list[str]] = {}
     for c in found:
+        by_pkg.setdefault(c.package, []).append(f"{c.requirement} (have {c.installed or 'none'})")
         try:
-            req = Requirement(c["requirement"])
+            req = Requirement(c.requirement)
         except InvalidRequirement:
             continue
         key = canonicalize_name(req.name)
         name, spec = merged.get(key, (req.name, SpecifierSet()))
         merged[key] = (name, spec & req.specifier)
-    args = " ".join(q(f"{n}{s}") for n, s in merged.values())
-    if (python.parent / "pip").exists():
-        return f"{q(python)} -m pip install {args}"
-    return f"{q(uv or 'uv')} pip install --python {q(python)} {args}"
+    text = "; ".join(f"{p} needs {', '.join(v)}" for p, v in by_pkg.items())
+    fix = installer.install_command(python, [f"{n}{s}" for n, s in merged.values()])
+    return _problem(Reason.CONFLICT, {"text": text}, _fix(fix))
 
 
-def check(row: dict, dup_names: dict[str, list[str]], moved_to: Path | None, timeout: float, uv: str | None) -> dict:
-    """Every check of one kernel; never raises."""
-    problems: list[dict] = []
-    argv0 = row["python"]
-    venv = _venv_of(argv0) or (Path(row["venv"]) if row["venv"] else None)
-    out = {k: row[k] for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
-    out.update({"static_status": row["status"], "start": None, "conflicts": [], "base_interpreter": None})
-    status = row["status"]
-    if moved_to is not None:
-        problems.append(_problem("project-moved", f"the project was moved to {moved_to}; the kernel still points at {row['project']}",
-                                 f"kernelenv repair {q(moved_to)}"))
-    if status == "shadowed":
-        problems.append(_problem("shadowed", "; ".join(row["problems"]) + " (this copy is never used)", f"rm -r {q(row['resource_dir'])}"))
-        return _finish(out, problems)
-    if status == "invalid-spec":
-        problems.append(_problem("invalid-spec", "; ".join(row["problems"]), _respec_fix(row, argv0) if row["owned"] else f"kernelenv remove {q(row['name'])} --force"))
-        return _finish(out, problems)
-    if venv is not None and venvmod.is_venv(venv):
-        base, exists = base_interpreter(venv)
-        out["base_interpreter"] = base
-        if not exists:
-            problems.append(_problem("base-interpreter-missing",
-                                     f"the venv {venv} was made from {base}, which no longer exists (uninstalled or upgraded?)",
-                                     _rebuild_fix(row, moved_to)))
-    if status == "interpreter-missing":
-        if not any(p["code"] in ("base-interpreter-missing",) for p in problems):
-            problems.append(_problem("interpreter-missing", "; ".join(row["problems"]), _rebuild_fix(row, moved_to)))
-        return _finish(out, problems)
-    if status == "venv-broken":  # kernelenv's venv lost its pyvenv.cfg: create rebuilds it in place
-        problems.append(_problem("venv-broken", "; ".join(row["problems"]), _rebuild_fix(row, moved_to)))
-        return _finish(out, problems)
-    if status == "ipykernel-missing":
-        if row["owned"] and row["project"] and lockfile.path_in(Path(row["project"])).exists():
-            fix = f"kernelenv sync {q(row['project'])}"
-        elif row["owned"] and row["project"]:
-            fix = _create_fix(row)
-        else:
-            fix = f"{q(argv0)} -m pip install ipykernel"
-        problems.append(_problem("ipykernel-missing", "; ".join(row["problems"]), fix))
-    elif (row.get("language") or "python").lower() == "python":
-        res = start_probe(row["name"], Path(row["resource_dir"]), timeout)
-        out["start"] = res
-        if not res["ok"]:
-            problems.append(_problem("start-failed", f"the kernel did not start and answer: {res['error']}", _respec_fix(row, argv0)))
-        else:
-            wanted = argv0 if os.path.isabs(argv0) else (shutil.which(argv0) or argv0)
-            if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
-                why = f"the kernel runs {res['executable']}, not {wanted}"
-                if not os.path.isabs(argv0):
-                    why += f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)"
-                problems.append(_problem("wrong-interpreter", why, _respec_fix(row, wanted)))
-            if res["prefix"] != res["base_prefix"]:
-                pip = res.get("pip")
-                inside = pip and os.path.realpath(pip).startswith(os.path.realpath(res["prefix"]) + os.sep)
-                if not inside:
-                    where = pip or "nowhere (no pip on the kernel's PATH)"
-                    problems.append(_problem("pip-outside-venv", f"!pip in this kernel runs {where}, not the venv's", _respec_fix(row, argv0)))
-    if venv is not None and argv0 and os.path.exists(argv0) and status != "invalid-spec":
-        found, err = conflicts(Path(argv0), uv)
-        out["conflicts"] = found
-        if found:
-            by_pkg: dict[str, list[str]] = {}
-            for c in found:
-                by_pkg.setdefault(c["package"], []).append(f"{c['requirement']} (have {c['installed'] or 'none'})")
-            text = "; ".join(f"{p} needs {', '.join(v)}" for p, v in by_pkg.items())
-            problems.append(_problem("conflict", f"pip check: {text}", _conflict_fix(Path(argv0), found, uv)))
-        elif err:
-            out["conflicts_error"] = err
-    others = [n for n in dup_names.get(row["display_name"], []) if n != row["name"]]
-    if others:
-        new = f"{row['display_name']} ({row['name']})"
-        fix = (f"{_create_fix(row)} --display-name {q(new)}" if row["owned"] and row["project"]
-               else f"kernelenv register {q(row['venv'] or argv0)} --name {q(row['name'])} --display-name {q(new)} --force")
-        problems.append(_problem("duplicate-display-name", f"the display name {row['display_name']!r} is also used by {', '.join(others)}", fix))
-    return _finish(out, problems)
-
-
-def _guarded(row: dict, dup: dict, moved_to: Path | None, timeout: float, uv: str | None) -> dict:
+def _guarded(row: KernelRow, dup: dict[str, list[str]], moved_to: Path | None, timeout: float,
+             backend: installer.Backend | None) -> dict[str, Any]:
     """check(), with whatever a hostile spec makes it raise reported as that kernel's problem."""
     try:
-        return check(row, dup, moved_to, timeout, uv)
+        return check(row, dup, moved_to, timeout, backend)
     except Exception as exc:  # one odd kernel must not hide the others' results
-        out = {k: row.get(k) for k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
-        out.update({"static_status": row.get("status"), "start": None, "conflicts": [], "base_interpreter": None})
-        fix = f"kernelenv remove {q(row['name'])} --force"
-        return _finish(out, [_problem("check-failed", f"could not check this kernel: {type(exc).__name__}: {exc}", fix)])
+        out = {k: v for k, v in row.to_json().items() if k in
+               ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
+        out.update({"static_status": row.status.value, "start": None, "conflicts": [], "base_interpreter": None})
+        return _finish(out, [_problem(Reason.CHECK_FAILED, {"error": f"{type(exc).__name__}: {exc}"}, _remove_fix(row))])
 
 
-def _finish(out: dict, problems: list[dict]) -> dict:
+def _finish(out: dict[str, Any], problems: list[dict[str, Any]]) -> dict[str, Any]:
     out["problems"] = problems
     out["status"] = "ok" if not problems else "problems"
     return out
 
 
-def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout: float = DEFAULT_TIMEOUT, jobs: int = DEFAULT_JOBS) -> Result:
+def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout: float = DEFAULT_TIMEOUT,
+        jobs: int = DEFAULT_JOBS, kernel: str | None = None, project: str | None = None) -> Result:
     t0 = time.monotonic()
-    rows = list_cmd.entries(ctx)
-    chosen, moved_to = select(ctx, rows, target, all_)
+    all_rows = kernels.rows(ctx)
+    chosen, moved_to = select(ctx, all_rows, target, all_, kernel, project)
     dup: dict[str, list[str]] = {}
-    for r in rows:
-        if r["status"] != "shadowed":
-            dup.setdefault(r["display_name"], []).append(r["name"])
-    uv = inst.uv_binary()
+    for r in all_rows:
+        if r.status not in (Reason.SHADOWED, Reason.LEFT_ASIDE):
+            dup.setdefault(r.display_name, []).append(r.name)
+    try:
+        backend: installer.Backend | None = installer.choose("auto")
+    except OperationError:
+        backend = None
     jobs = max(1, int(jobs))
     ctx.progress("doctor", f"checking {len(chosen)} kernel(s), {jobs} at a time", None, None)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda r: _guarded(r, dup, moved_to if r["status"] != "shadowed" else None, timeout, uv), chosen))
+        results = list(pool.map(
+            lambda r: _guarded(r, dup, moved_to if r.status != Reason.SHADOWED else None, timeout, backend), chosen))
+    notes = []
+    if not ctx.on_jupyter_path and any(Path(r["resource_dir"]).parent == ctx.kernels_dir for r in results):
+        notes.append(Problem(Reason.NOT_ON_JUPYTER_PATH, {"kernels_dir": ctx.kernels_dir}).message)
     count = sum(len(r["problems"]) for r in results)
     return Result(
         "doctor",
@@ -343,7 +353,9 @@ def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout:
             "problems": count,
             "fixes": [p["fix"] for r in results for p in r["problems"]],
             "jobs": jobs,
+            "notes": notes,
             "durations": {"total": round(time.monotonic() - t0, 3)},
         },
         ok=count == 0,
+        messages=[f"note: {n}" for n in notes],
     )

@@ -16,9 +16,8 @@ import os
 import shlex
 from pathlib import Path
 
-from .. import files, kernelspec, lockfile
+from .. import files, kernels, kernelspec, lockfile
 from ..context import Context
-from . import common
 from ..result import OperationError, Result
 
 FORMATS = ("requirements", "dockerfile", "devcontainer")
@@ -29,10 +28,9 @@ IMAGE_PREFIX = "/usr/local"  # in the image: kernelspecs go to IMAGE_PREFIX/shar
 
 
 def _name_and_display(ctx: Context, lock: lockfile.Lock) -> tuple[str, str]:
-    for s in kernelspec.scan(ctx.search_path):
-        m = s.mark
-        if m and m.get("project") == str(ctx.project):
-            return s.name, s.display_name
+    mine = kernels.owned_by(kernels.rows(ctx), project=ctx.project)
+    if mine:
+        return mine[0].name, mine[0].display_name
     return kernelspec.slug(ctx.project.name), f"Python {lock.python} ({ctx.project.name})"
 
 
@@ -104,7 +102,7 @@ def _plan(path: Path, text: str, force: bool, optional: bool = False) -> str:
 
 def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = False) -> Result:
     project = ctx.project
-    common.require_project(ctx)
+    ctx.require_project()
     lock_path, lock = lockfile.read_project(project)
     name, display = _name_and_display(ctx, lock)
     rel = os.path.relpath(lock_path, project)

@@ -10,18 +10,17 @@ from typing import Any
 
 from .. import projectfile, pythons
 from ..context import Context
-from ..kernelspec import slug
+from ..kernelspec import check_name, slug
 from ..result import OperationError, Result
-from . import common
 
 
 def run(ctx: Context, updates: dict[str, Any]) -> Result:
     project = ctx.project
-    common.require_project(ctx)
+    ctx.require_project()
     if isinstance(updates.get("env"), list):
         updates = {**updates, "env": _env_items(updates["env"])}
     if "name" in updates:
-        common.check_name(updates["name"])
+        check_name(updates["name"])
     before = projectfile.load(project)
     if not updates and not before.settings:
         updates = {"name": slug(project.name)}

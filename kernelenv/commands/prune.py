@@ -1,54 +1,94 @@
-"""prune: remove kernelspecs whose interpreter is gone, and say what was removed.
+"""prune: remove kernelspecs that can no longer run, and tidy what interrupted runs left.
 
-Only kernelenv's own specs (``metadata.kernelenv``) unless ``include_foreign``. The
-spec's venv is deleted too, but only when ``venv.owned()`` confirms kernelenv made it
-at that very path; anything else is left in place and the reason reported.
+Contract:
+- A spec is pruned when its interpreter is gone (health.CANNOT_RUN), kernelenv's own only unless
+  ``include_foreign``. Its venv is never deleted by default: a venv whose base Python was
+  uninstalled still holds its packages, and ``kernelenv repair`` rebuilds it (the report says so).
+  With ``delete_venvs`` a venv is deleted only when identity.py says kernelenv made it there, it
+  holds nothing that can be recovered, and no other spec uses it.
+- Specs an interrupted ``--force`` replacement left aside are put back; venvs an interrupted
+  rebuild moved aside are put back (or swept when the new one was finished).
+- Each removal holds the same locks ``remove`` and ``create`` hold. ``dry_run`` touches nothing and
+  reports exactly what a run would do.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from .. import kernelspec
+from .. import health, identity, kernels, locks, specstore
 from .. import venv as venvmod
 from ..context import Context
 from ..result import OperationError, Result
-from . import list as list_cmd
 
 
-def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False) -> Result:
-    removed, kept = [], []
-    for row in list_cmd.entries(ctx):
-        if row["status"] != "interpreter-missing" and not (
-            row["status"] == "shadowed" and any("does not exist" in p or "not on PATH" in p for p in row["problems"])
-        ):
-            continue
-        if not row["owned"] and not include_foreign:
-            kept.append({"name": row["name"], "resource_dir": row["resource_dir"], "reason": "not kernelenv's (add --include-foreign)"})
-            continue
-        venv = Path(row["venv"]) if row["venv"] else None
-        venv_removed, venv_kept = None, None
-        if venv is not None and (venv.exists() or venv.is_symlink()):
-            if venvmod.owned(venv):
-                venv_removed = venv
+def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow, delete_venvs: bool) -> tuple[Path | None, str | None]:
+    venv = Path(row.venv) if row.venv else None
+    if venv is None:
+        return None, None
+    ident = identity.inspect(venv)
+    if ident.kind == identity.Kind.ABSENT:
+        return None, None
+    if not ident.may_delete:
+        return None, f"{ident.describe()}; left in place"
+    users = kernels.users_of(all_rows, venv, besides=[row.resource_dir])
+    if users:
+        return None, f"{venv} is still used by kernel {', '.join(u.name for u in users)}; left in place"
+    if ident.recoverable:
+        where = row.project or str(venv.parent)
+        return None, f"{venv} still holds its packages: `kernelenv repair {where}` rebuilds it (kept)"
+    if not delete_venvs:
+        return None, f"{venv} kept (add --delete-venvs to delete venvs that hold nothing to recover)"
+    return venv, None
+
+
+def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, delete_venvs: bool = False) -> Result:
+    all_rows = kernels.rows(ctx)
+    removed, kept, restored = [], [], []
+    for row in all_rows:
+        if row.aside_in is not None:
+            if not dry_run:
+                with locks.venv_and_kernels(ctx, None, [row.kernels_dir / row.name]):
+                    restored += specstore.recover(row.kernels_dir, row.name)
             else:
-                venv_kept = f"{venv} was not made by kernelenv at that path; left in place"
+                restored.append(f"would put back {row.kernels_dir / row.name} from {row.aside_in}")
+            continue
+        if row.owned and row.venv and venvmod.leftovers(Path(row.venv)):
+            if not dry_run:
+                with locks.venv_and_kernels(ctx, Path(row.venv), []):
+                    restored += venvmod.recover(Path(row.venv))
+            else:
+                restored.append(f"would finish what interrupted runs left beside {row.venv}")
+        if not (row.reasons & health.CANNOT_RUN):
+            continue
+        if not row.owned and not include_foreign:
+            kept.append({"name": row.name, "resource_dir": row.resource_dir, "reason": "not kernelenv's (add --include-foreign)"})
+            continue
+        venv_removed, venv_kept = _venv_verdict(all_rows, row, delete_venvs)
         if not dry_run:
-            try:
-                kernelspec.remove(Path(row["resource_dir"]))
-                if venv_removed is not None:
-                    venvmod.delete(venv_removed)
-            except OSError as exc:
-                raise OperationError(
-                    "JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename}: {exc.strerror or exc}", path=exc.filename
-                ) from None
-        removed.append(
-            {
-                "name": row["name"],
-                "resource_dir": row["resource_dir"],
-                "python": row["python"],
-                "owned": row["owned"],
-                "venv_removed": venv_removed,
-                "venv_kept_reason": venv_kept,
-            }
-        )
-    return Result("prune", {"removed": removed, "kept": kept, "dry_run": dry_run})
+            venv = Path(row.venv) if row.venv else None
+            with locks.venv_and_kernels(ctx, venv, [row.kernels_dir / row.name]):
+                venv_removed, venv_kept = _venv_verdict(kernels.rows(ctx), row, delete_venvs)
+                _remove(row, venv_removed)
+        removed.append({
+            "name": row.name,
+            "resource_dir": row.resource_dir,
+            "python": row.python,
+            "owned": row.owned,
+            "venv_removed": venv_removed,
+            "venv_kept_reason": venv_kept,
+        })
+    return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "dry_run": dry_run})
+
+
+def _remove(row: kernels.KernelRow, venv: Path | None) -> None:
+    try:
+        specstore.remove(row.resource_dir)
+    except OSError as exc:
+        raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove the kernelspec {row.resource_dir}: {exc.strerror or exc}",
+                             path=row.resource_dir) from None
+    if venv is not None:
+        try:
+            venvmod.delete(venv)
+        except OSError as exc:
+            raise OperationError("REMOVE_FAILED", f"removed the kernelspec, but cannot remove the venv {venv}: "
+                                 f"{exc.strerror or exc}", path=venv) from None

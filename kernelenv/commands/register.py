@@ -1,16 +1,19 @@
-"""register: an existing venv or interpreter as a kernel, wired like create's."""
+"""register: an existing venv or interpreter as a kernel, wired like create's.
+
+The name defaults to the venv's folder (its parent's for ``.venv``/``venv``/``env``). A name that
+another spec holds is refused as create refuses it, and so is the kernel ``create`` made for a
+project that uses this venv (registering would silently take it over): pick another --name.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .. import installer as inst
-from .. import pythons
+from .. import identity, installer, kernels, locks, proc, provision, pythons, specstore
 from .. import venv as venvmod
-from ..context import Context
-from ..kernelspec import slug
+from ..context import Context, check_path
+from ..kernelspec import check_name, slug
 from ..result import OperationError, Result
-from . import common
 
 
 def run(
@@ -25,6 +28,7 @@ def run(
         raise OperationError("USAGE", "kernelenv register: give ENV_OR_PYTHON or --python, not both")
     if target is None:  # --python 3.12 (or nothing: the interpreter running kernelenv)
         target = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir).path
+    check_path(target, "venv or interpreter")
     path = Path(os.path.abspath(os.path.expanduser(target)))
     if path.is_dir():
         if not venvmod.is_venv(path):
@@ -40,15 +44,17 @@ def run(
     info = pythons.probe(python)
     if venv is None and info.in_venv:
         venv = Path(info.prefix)
+    if venv is not None:
+        _refuse_relocated(identity.inspect(venv))
     label_dir = venv if venv is not None else python.parent.parent
     label = label_dir.parent.name if label_dir.name in (".venv", "venv", "env") else label_dir.name
     name = name if name is not None else slug(label)
-    common.check_name(name)
-    common.check_clash(ctx, name, None, venv)
-    common.ensure_writable(ctx.kernels_dir)
+    check_name(name)
+    kernels.check_clash(ctx, kernels.rows(ctx), name, project=None, venv=venv, created_by_project_ok=False)
+    specstore.ensure_writable(ctx.kernels_dir)
     installed: list[str] = []
-    with common.locked(ctx, f"kernel:{ctx.kernels_dir / name}"):
-        common.check_clash(ctx, name, None, venv)
+    with locks.venv_and_kernels(ctx, None, [ctx.kernels_dir / name]):
+        kernels.check_clash(ctx, kernels.rows(ctx), name, project=None, venv=venv, created_by_project_ok=False)
         if not _has_ipykernel(python, venv):
             if not install_ipykernel:
                 raise OperationError(
@@ -57,28 +63,36 @@ def run(
                     hint=f"rerun with --install-ipykernel, or: {python} -m pip install ipykernel",
                     python=python,
                 )
-            choice, uv = inst.choose(ctx.installer)
-            ctx.progress("install", f"installing ipykernel with {choice}", 1, 2)
-            inst.install(choice, uv, python, ["ipykernel"], [], on_line=lambda l: ctx.progress("install", l, 1, 2))
+            backend = installer.choose(ctx.installer)
+            ctx.progress("install", f"installing ipykernel with {backend.name}", 1, 2)
+            backend.install(python, ["ipykernel"], [], on_line=lambda line: ctx.progress("install", line, 1, 2))
             installed.append("ipykernel")
         ctx.progress("register", f"registering kernel {name}", 2, 2)
         display = display_name or f"Python {info.short} ({label})"
-        resource_dir, state = common.register_spec(ctx, name, python, info, venv, None, display)
+        resource_dir, state = specstore.put(ctx.kernels_dir, name, python=python, version=info.version,
+                                            implementation=info.implementation, venv=venv, project=None, display_name=display)
     return Result(
         "register",
         {
             "venv": venv,
             "python": info.to_json(),
             "installed": installed,
-            "kernel": common.kernel_json(ctx, name, resource_dir, python),
+            "kernel": provision.summary(ctx, name, resource_dir, python),
             "kernelspec": state,
         },
     )
 
 
+def _refuse_relocated(ident: identity.VenvIdentity) -> None:
+    """A venv copied or moved from elsewhere runs another venv's pip in a notebook: not registered."""
+    if ident.kind in (identity.Kind.USERS_RELOCATED, identity.Kind.OURS_COPIED, identity.Kind.OURS_MOVED):
+        fix = (f"kernelenv create {ident.path.parent} rebuilds it there" if ident.kind != identity.Kind.USERS_RELOCATED
+               else "make a new venv there (python -m venv), or register the original")
+        raise OperationError("VENV_ELSEWHERE", f"{ident.describe()}; a kernel on it would run another venv's pip",
+                             hint=fix, venv=ident.path)
+
+
 def _has_ipykernel(python: Path, venv: Path | None) -> bool:
     if venv is not None:
         return "ipykernel" in venvmod.installed(venv)
-    from .. import proc
-
     return proc.run([str(python), "-c", "import ipykernel"], timeout=60).ok

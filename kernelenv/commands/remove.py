@@ -1,94 +1,100 @@
-"""remove: a kernelspec and, when kernelenv made it, its venv.
+"""remove: a kernelspec and, when kernelenv made it here and nothing else uses it, its venv.
 
-A venv is deleted only when its own mark says kernelenv made it at that path; a
-foreign kernelspec only with --force; a symlinked spec folder loses only the link.
+The argument is a kernel name or a project folder, never guessed: one that is both (and means
+different kernels) is TARGET_AMBIGUOUS; ``--kernel``/``--project`` say which; names are compared
+exactly. The venv is deleted only when identity.py says kernelenv made it at that very path and
+no other kernelspec uses it; a foreign spec needs --force and its env is never deleted. A
+project whose kernel was pruned can still be removed by its folder (its venv alone). ``--dry-run``
+reports exactly what the run would touch, from the same answer. The venv is moved aside before
+the spec is removed and put back if that fails, so a failed remove changes nothing.
 """
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
-from .. import kernelspec
+from .. import identity, kernels, locks, specstore
 from .. import venv as venvmod
 from ..context import Context
-from . import common
 from ..result import OperationError, Result
 
 
-def find(ctx: Context, target: str) -> list[kernelspec.Spec]:
-    """Specs named ``target``, or owned by the project folder ``target``, in search order."""
-    specs = kernelspec.scan(ctx.search_path)
-    by_name = [s for s in specs if s.name.lower() == target.lower()]
-    if by_name:
-        return by_name
-    looks_like_path = os.sep in target or target.startswith(".") or os.path.isdir(target)
-    if looks_like_path:
-        project = os.path.abspath(os.path.expanduser(target))
-        return [s for s in specs if s.mark and (s.mark.get("project") == project or s.mark.get("venv") == project)]
-    return []
+def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow | None, venv: Path | None,
+                  keep_venv: bool) -> tuple[Path | None, str | None]:
+    """(the venv to delete, or None and why it is kept)."""
+    if keep_venv:
+        return None, "--keep-venv"
+    if venv is None:
+        return None, "the kernel has no venv of kernelenv's" if row is None or row.mark is None else "the kernel has no venv"
+    ident = identity.inspect(venv)
+    if ident.kind == identity.Kind.ABSENT:
+        return None, f"{venv} no longer exists"
+    if not ident.may_delete:
+        return None, f"{ident.describe()}; left in place"
+    users = kernels.users_of(all_rows, venv, besides=[row.resource_dir] if row else [])
+    if users:
+        return None, f"{venv} is still used by kernel {', '.join(u.name for u in users)}; left in place"
+    return venv, None
 
 
-def _other_users(ctx: Context, removed: kernelspec.Spec, venv: Path) -> list[str]:
-    """Names of other kernelspecs whose interpreter lives in ``venv`` (a copied spec, say)."""
-    real = os.path.realpath(venv)
-    out = []
-    for s in kernelspec.scan(ctx.search_path):
-        if s.resource_dir == removed.resource_dir or not s.argv0:
-            continue
-        if os.path.realpath(Path(s.argv0).parent.parent) == real:
-            out.append(s.name)
-    return out
-
-
-def run(ctx: Context, target: str, *, keep_venv: bool = False, dry_run: bool = False) -> Result:
-    matches = find(ctx, target)
-    if not matches:
-        raise OperationError("KERNEL_NOT_FOUND", f"no kernel named {target!r} and no project there", hint="see `kernelenv list`", name=target)
-    spec = matches[0]
-    if len({s.name for s in matches}) > 1:
-        names = ", ".join(sorted({s.name for s in matches}))
-        raise OperationError("KERNEL_NOT_FOUND", f"{target} has several kernels ({names}); name one", name=target)
-    mark = spec.mark
-    if mark is None and not ctx.force:
+def run(ctx: Context, target: str | None, *, kernel: str | None = None, project: str | None = None,
+        keep_venv: bool = False, dry_run: bool = False) -> Result:
+    all_rows = kernels.rows(ctx)
+    found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
+    if len(found.rows) > 1:
+        names = ", ".join(r.name for r in found.rows)
+        raise OperationError("TARGET_AMBIGUOUS", f"{found.project} has several kernels ({names}); name one with --kernel",
+                             hint=f"kernelenv remove --kernel {found.rows[0].name}", project=found.project)
+    row = found.rows[0] if found.rows else None
+    if row is None:
+        venv = (found.project or ctx.project) / ".venv"
+        if not identity.inspect(venv).may_delete:
+            raise OperationError("KERNEL_NOT_FOUND", f"no kernel of kernelenv's for {found.project}", hint="see `kernelenv list`",
+                                 project=found.project)
+    elif row.mark is None and not ctx.force:
         raise OperationError(
             "NOT_OWNED",
-            f"kernel {spec.name!r} at {spec.resource_dir} was not made by kernelenv; not removing it",
+            f"kernel {row.name!r} at {row.resource_dir} was not made by kernelenv; not removing it",
             hint="add --force to remove the kernelspec (its environment is never deleted)",
-            name=spec.name,
-            resource_dir=spec.resource_dir,
+            name=row.name, resource_dir=row.resource_dir,
         )
-    venv_removed = None
-    kept = None
-    venv = Path(mark["venv"]) if mark and mark.get("venv") else None
-    if keep_venv:
-        kept = "--keep-venv"
-    elif venv is None:
-        kept = "the kernel has no venv of kernelenv's" if mark is None else "the kernel has no venv"
-    elif not venv.exists() and not venv.is_symlink():
-        kept = f"{venv} no longer exists"
-    elif not venvmod.owned(venv):
-        kept = f"{venv} was not made by kernelenv (or was moved or linked); left in place"
-    elif users := _other_users(ctx, spec, venv):
-        kept = f"{venv} is still used by kernel {', '.join(users)}; left in place"
     else:
-        venv_removed = venv
+        venv = Path(row.venv) if row.venv else None
+    deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
     if not dry_run:
-        try:
-            with common.locked(ctx, f"venv:{venv}") if venv else contextlib.nullcontext():  # not while a create runs
-                kernelspec.remove(spec.resource_dir)
-                if venv_removed is not None:
-                    venvmod.delete(venv_removed)
-        except OSError as exc:  # permission denied, a read-only file system
-            why = exc.strerror or "permission denied"
-            raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove {exc.filename or spec.resource_dir}: {why}", path=exc.filename) from None
+        kernel_dirs = [row.kernels_dir / row.name] if row else []
+        with locks.venv_and_kernels(ctx, venv, kernel_dirs):
+            # again under the locks: what another run did meanwhile counts
+            all_rows = kernels.rows(ctx)
+            deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
+            _remove(row, deleting)
     return Result(
         "remove",
         {
-            "name": spec.name,
-            "kernelspec_removed": spec.resource_dir,
-            "venv_removed": venv_removed,
+            "name": row.name if row else None,
+            "kernelspec_removed": row.resource_dir if row else None,
+            "venv_removed": deleting,
             "venv_kept_reason": kept,
             "dry_run": dry_run,
         },
     )
+
+
+def _remove(row: kernels.KernelRow | None, venv: Path | None) -> None:
+    """The venv moved aside, the spec removed, then the venv deleted: a failure puts the venv back."""
+    swap = venvmod.Swap(venv, "delete") if venv is not None else None
+    if swap is not None:
+        try:
+            swap.aside()
+        except OSError as exc:
+            raise OperationError("REMOVE_FAILED", f"cannot remove the venv {venv}: {exc.strerror or exc}; nothing was removed",
+                                 path=venv) from None
+    if row is not None:
+        try:
+            specstore.remove(row.resource_dir)
+        except OSError as exc:  # permission denied, a read-only file system
+            if swap is not None:
+                swap.restore()
+            raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove the kernelspec {row.resource_dir}: "
+                                 f"{exc.strerror or exc}; nothing was removed", path=row.resource_dir) from None
+    if swap is not None:
+        swap.commit()

@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import kernelspec, proc
+from .. import kernels, kernelspec, proc
 from ..context import Context
-from . import common
 from ..result import OperationError, Result
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -57,18 +56,20 @@ def tutorial_dir() -> Path:
 
 # kernels ----------------------------------------------------------------------
 def find_kernel(ctx: Context, name: str | None) -> kernelspec.Spec:
-    """``name`` on Jupyter's path (first match wins), or the kernel kernelenv made for ctx.project."""
-    specs = kernelspec.scan(ctx.search_path)
+    """The spec Jupyter starts for ``name``, or the kernel kernelenv made for ctx.project.
+
+    KERNEL_SHADOWED when the project's kernel is hidden by a same-named spec earlier on Jupyter's
+    path: running "it" would run that other spec.
+    """
+    all_rows = kernels.rows(ctx)
     if name:
-        for s in specs:
-            if s.name.lower() == name.lower():
-                if s.data is None or s.error:
-                    raise OperationError("KERNEL_NOT_FOUND", f"kernel {name!r} is unreadable: {s.error}", name=name)
-                return s
-        raise OperationError("KERNEL_NOT_FOUND", f"no kernel named {name!r}", hint="see `kernelenv list`", name=name)
-    common.require_project(ctx)
-    mine = [s for s in specs if s.mark and s.mark.get("project") == str(ctx.project) and not s.error]
-    mine.sort(key=lambda s: s.resource_dir.parent != ctx.kernels_dir)  # this scope's first
+        row = kernels.resolve_target(ctx, all_rows, None, kernel=name).rows[0]
+        if row.spec.data is None or row.spec.error:
+            raise OperationError("KERNEL_NOT_FOUND", f"kernel {name!r} is unreadable: {row.spec.error}", name=name)
+        return row.spec
+    ctx.require_project()
+    mine = [r for r in kernels.owned_by(all_rows, project=ctx.project) if not r.spec.error]
+    mine.sort(key=lambda r: r.kernels_dir != ctx.kernels_dir)  # this scope's first
     if not mine:
         raise OperationError(
             "KERNEL_NOT_FOUND",
@@ -76,7 +77,17 @@ def find_kernel(ctx: Context, name: str | None) -> kernelspec.Spec:
             hint=f"make one with `kernelenv create {shlex.quote(str(ctx.project))}`, or name one with --kernel",
             project=ctx.project,
         )
-    return mine[0]
+    row = mine[0]
+    first = kernels.effective(all_rows, row.name)
+    if first is not None and first.resource_dir != row.resource_dir:
+        raise OperationError(
+            "KERNEL_SHADOWED",
+            f"the project's kernel {row.name!r} ({row.resource_dir}) is hidden by {first.resource_dir}, earlier on "
+            "Jupyter's path: Jupyter would start that one",
+            hint=f"give the project's kernel another name: kernelenv create {shlex.quote(str(ctx.project))} --name NEW_NAME",
+            name=row.name, resource_dir=first.resource_dir,
+        )
+    return row.spec
 
 
 def create_command(spec: kernelspec.Spec, extra: str) -> str:

@@ -1,0 +1,136 @@
+"""What a venv is: the one answer every verb that deletes, rebuilds or rewires a venv asks for.
+
+Contract:
+- ``inspect(path)`` looks at a venv path without running anything and says which :class:`Kind`
+  it is: absent, a link, not a venv, a folder an interrupted kernelenv run abandoned, kernelenv's
+  own made at this very path (``ours``), kernelenv's made elsewhere and moved here (its origin is
+  gone) or copied here (its origin still exists), the user's own, or the user's own relocated
+  (its console scripts run another venv's python). Marks are never believed alone: a mark counts
+  only for the path it names, and a venv whose scripts point elsewhere is never "ours".
+- ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path (callers also
+  ask kernels.users_of: a venv another kernel uses is never deleted).
+- ``may_rebuild`` is the rule for replacing a venv with a new one at the same path: kernelenv's
+  (here, moved or copied) or abandoned; never the user's own.
+- ``recoverable`` says whether ``repair`` can bring a venv back (its packages are readable).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from . import venv as venvmod
+
+
+class Kind(str, Enum):
+    ABSENT = "absent"
+    LINK = "link"
+    NOT_A_VENV = "not-a-venv"
+    ABANDONED = "abandoned"
+    OURS = "ours"
+    OURS_MOVED = "ours-moved"
+    OURS_COPIED = "ours-copied"
+    USERS = "users"
+    USERS_RELOCATED = "users-relocated"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class VenvIdentity:
+    path: Path
+    kind: Kind
+    mark: dict[str, Any] | None = None
+    scripts_elsewhere: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def made_at(self) -> Path | None:
+        """Where kernelenv made it, by its mark."""
+        v = (self.mark or {}).get("venv")
+        return Path(v) if isinstance(v, str) else None
+
+    @property
+    def made_for(self) -> Path | None:
+        """The project kernelenv made it for, by its mark."""
+        p = (self.mark or {}).get("project")
+        return Path(p) if isinstance(p, str) else None
+
+    @property
+    def state(self) -> str | None:
+        return (self.mark or {}).get("state")
+
+    @property
+    def finished(self) -> bool:
+        return self.kind != Kind.OURS or self.state in (None, "ready")
+
+    @property
+    def ours(self) -> bool:
+        return self.kind == Kind.OURS
+
+    @property
+    def may_delete(self) -> bool:
+        """kernelenv made it at this very path (finished or not); whether other kernels use it is asked apart."""
+        return self.kind in (Kind.OURS, Kind.ABANDONED)
+
+    @property
+    def may_rebuild(self) -> bool:
+        return self.kind in (Kind.OURS, Kind.OURS_MOVED, Kind.OURS_COPIED, Kind.ABANDONED)
+
+    @property
+    def is_venv(self) -> bool:
+        return self.kind in (Kind.OURS, Kind.OURS_MOVED, Kind.OURS_COPIED, Kind.USERS, Kind.USERS_RELOCATED)
+
+    @property
+    def recoverable(self) -> bool:
+        """Its packages can be read back (dist-info folders), so ``repair`` can rebuild it."""
+        return self.is_venv and bool(venvmod.dist_infos(self.path))
+
+    def describe(self) -> str:
+        p = self.path
+        return {
+            Kind.ABSENT: f"{p} does not exist",
+            Kind.LINK: f"{p} is a symbolic link (to {os.path.realpath(p)}); kernelenv never deletes or rebuilds through a link",
+            Kind.NOT_A_VENV: f"{p} exists and is not a venv",
+            Kind.ABANDONED: f"{p} is what an interrupted kernelenv run left (no venv in it)",
+            Kind.OURS: f"{p} was made by kernelenv here",
+            Kind.OURS_MOVED: f"{p} was made by kernelenv at {self.made_at} and moved here",
+            Kind.OURS_COPIED: f"{p} is a copy of {self.made_at}, which kernelenv made",
+            Kind.USERS: f"{p} was not made by kernelenv",
+            Kind.USERS_RELOCATED: f"{p} was not made by kernelenv and was copied or moved: its scripts run "
+                                  f"{self.scripts_elsewhere[0][1] if self.scripts_elsewhere else 'another python'}",
+        }[self.kind]
+
+
+def inspect(path: Path) -> VenvIdentity:
+    """What the venv at ``path`` is, from its files alone (nothing is run)."""
+    if path.is_symlink():
+        return VenvIdentity(path, Kind.LINK)
+    if not path.exists():
+        return VenvIdentity(path, Kind.ABSENT)
+    if not path.is_dir():
+        return VenvIdentity(path, Kind.NOT_A_VENV)
+    mark = venvmod.read_mark(path)
+    here = venvmod.mark_names(path, mark)
+    if not venvmod.is_venv(path):
+        if here or _only_marks(path):
+            return VenvIdentity(path, Kind.ABANDONED, mark)  # killed inside virtualenv, or pyvenv.cfg lost
+        return VenvIdentity(path, Kind.NOT_A_VENV, mark)
+    elsewhere = venvmod.scripts_elsewhere(path)
+    if mark is not None and not here:
+        origin = mark.get("venv")
+        kind = Kind.OURS_COPIED if isinstance(origin, str) and os.path.exists(origin) else Kind.OURS_MOVED
+        return VenvIdentity(path, kind, mark, elsewhere)
+    if here:
+        # a mark naming this path on a venv whose scripts run another venv: a copy laid over ours
+        return VenvIdentity(path, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
+    return VenvIdentity(path, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+
+
+def _only_marks(path: Path) -> bool:
+    try:
+        return all(p.name.startswith(venvmod.MARK_FILE) for p in path.iterdir())
+    except OSError:
+        return False

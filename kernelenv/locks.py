@@ -1,0 +1,64 @@
+"""Inter-process locks: one kernelenv run at a time on a venv or a kernel name.
+
+Contract: ``locked(ctx, what)`` holds a file lock named by a hash of ``what`` (a venv path, a
+kernel folder) in kernelenv's private cache folder (``locks/``); when that folder cannot be
+written (a read-only cache) the locks live in a private folder under the system's temporary
+folder instead, so a read-only cache slows nothing down but never disables locking. Waits up to
+``wait`` seconds for another run, then LOCKED. An unsafe cache folder is CACHE_UNSAFE.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from . import files
+from .context import Context
+from .result import OperationError
+
+LOCK_WAIT = 600.0
+
+
+def lock_dir(ctx: Context) -> Path:
+    try:
+        return files.private_subdir(ctx.cache_dir, "locks")
+    except OperationError as exc:
+        if exc.info.code != "CACHE_UNWRITABLE":
+            raise
+    uid = os.geteuid() if hasattr(os, "geteuid") else 0
+    return files.private_dir(Path(tempfile.gettempdir()) / f"kernelenv-locks-{uid}")
+
+
+@contextlib.contextmanager
+def locked(ctx: Context, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Hold the inter-process lock for ``what``; LOCKED after ``wait`` seconds."""
+    from filelock import FileLock, Timeout
+
+    key = hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    lock = FileLock(str(lock_dir(ctx) / f"{key}.lock"), mode=0o600)
+    try:
+        lock.acquire(timeout=0.05)
+    except Timeout:
+        ctx.progress("lock", f"waiting for another kernelenv run on {what}", None, None)
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout:
+            raise OperationError("LOCKED", f"another kernelenv run holds {what}; gave up after {wait:g} s", what=what) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextlib.contextmanager
+def venv_and_kernels(ctx: Context, venv: Path | None, kernel_dirs: list[Path]) -> Iterator[None]:
+    """The venv's lock, then each kernel folder's in sorted order (one order for all runs: no deadlock)."""
+    with contextlib.ExitStack() as stack:
+        if venv is not None:
+            stack.enter_context(locked(ctx, f"venv:{venv}"))
+        for kdir in sorted(set(kernel_dirs)):
+            stack.enter_context(locked(ctx, f"kernel:{kdir}"))
+        yield
