@@ -347,9 +347,13 @@ def _verbs(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; ``argv`` None means the process's own (its stderr is then guarded in JSON mode)."""
+    whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     files.safe_umask()  # nothing kernelenv or its children make is group- or world-writable
     renderer = Renderer(json_mode="--json" in argv)
+    if whole_process:
+        renderer.guard_stderr()
     parser = build_parser()
     verbs = _verbs(parser)
     verb = next((a for a in argv if not a.startswith("-")), "kernelenv")

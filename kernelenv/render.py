@@ -12,12 +12,47 @@ from typing import Any, Callable, TextIO
 from .result import Result
 
 
+class _JsonLines:
+    """A stand-in for sys.stderr in JSON mode: whatever a library prints there (a warning, a log
+    line, a traceback from an atexit hook) leaves as ``{"log": LINE}`` lines, so stderr stays one
+    JSON object per line."""
+
+    def __init__(self, real: TextIO):
+        self.real = real
+        self.buf = ""
+
+    def write(self, text: str) -> int:
+        self.buf += text
+        while "\n" in self.buf:
+            line, self.buf = self.buf.split("\n", 1)
+            if line.strip():
+                self.real.write(json.dumps({"log": line}, ensure_ascii=False) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buf.strip():
+            self.real.write(json.dumps({"log": self.buf}, ensure_ascii=False) + "\n")
+        self.buf = ""
+        self.real.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.real.fileno()
+
+
 class Renderer:
     def __init__(self, json_mode: bool, out: TextIO | None = None, err: TextIO | None = None):
         self.json_mode = json_mode
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self._last_len = 0
+
+    def guard_stderr(self) -> None:
+        """In JSON mode, turn anything else written to sys.stderr into JSON lines (see _JsonLines)."""
+        if self.json_mode and not isinstance(sys.stderr, _JsonLines):
+            sys.stderr = _JsonLines(self.err)  # type: ignore[assignment]
 
     # progress -------------------------------------------------------------
     def progress(self, stage: str, message: str, current: int | None = None, total: int | None = None) -> None:

@@ -16,6 +16,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import re
@@ -267,6 +268,8 @@ async def _execute(item: Item, spec: kernelspec.Spec, ctx: Context, log_path: Pa
             # cancelling kills the kernel, which may surface as DeadKernelError: say what happened
             error = TimeoutError(f"the notebook ran past --timeout {timeout:g} s")
     finally:
+        # nbclient registers an atexit cleanup it never unregisters when the kernel dies at start
+        atexit.unregister(client._cleanup_kernel)
         if km.has_kernel:  # cancelled before nbclient could clean up
             try:
                 await km.shutdown_kernel(now=True)

@@ -340,3 +340,16 @@ def test_symlinked_own_spec_message_is_clear(jupyter, cli, tmp_path):
     res = cli("create", p, "--json")
     msg = res.envelope["errors"][0]["message"] if res.rc else ""
     assert f"not to {p}" not in msg or "link" in msg, res
+
+
+def test_a_kernel_dying_at_start_keeps_stderr_json(jupyter, cli):
+    d = jupyter.kernels / "dies"
+    d.mkdir(parents=True)
+    (d / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "dies", "language": "python"}))
+    for argv in (["doctor", "dies"], ["verify", "--kernel", "dies", "--only", "environment"]):
+        res = cli(*argv, "--json")
+        assert res.rc == 1 and res.envelope is not None, res
+        for line in res.stderr.splitlines():
+            assert isinstance(json.loads(line), dict), line
