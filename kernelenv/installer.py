@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Union
 
 from . import lockfile, proc
 from . import venv as venvmod
@@ -216,7 +216,7 @@ class Pip:
         return None  # pip cannot answer without installing: the install itself says
 
 
-Backend = Uv | Pip
+Backend = Union[Uv, Pip]
 
 
 def choose(preferred: str) -> Backend:
