@@ -133,6 +133,18 @@ def test_controller_id():
         ".x./usr/bin/python..-m#ipykernel_launcher")  # short paths keep their /bin
 
 
+def test_the_ids_the_extension_checks_too():
+    """tests/fixtures/vscode/ids.json: the same cases the extension's mocha tests give its TypeScript
+    restatement (extension/src/vscodeRules.ts), which selects the kernel by controller id."""
+    from conftest import FIXTURES
+
+    cases = json.loads((FIXTURES / "vscode" / "ids.json").read_text())
+    assert len(cases) >= 8
+    for c in cases:
+        assert vscode.spec_id(c["folder"], c["kernel_json"]) == c["spec_id"], c["case"]
+        assert vscode.controller_id(c["spec_id"], c["kernel_json"], c["interpreter"]) == c["controller_id"], c["case"]
+
+
 def test_searched_dirs_and_the_not_searched_finding(tmp_path):
     home = "/home/ada"
     dirs = vscode.searched_dirs(home, "/opt/share/jupyter:/srv/j/")
