@@ -47,6 +47,8 @@ export interface StatusBarState {
   text: string;
   tooltip: string;
   command: string;
+  /** arguments of `command` */
+  args?: unknown[];
   warning?: boolean;
 }
 

@@ -159,7 +159,7 @@ export class VscodeHost implements Host, vscode.Disposable {
     }
     this.status.text = state.text;
     this.status.tooltip = state.tooltip;
-    this.status.command = state.command;
+    this.status.command = state.args ? { command: state.command, title: state.text, arguments: state.args } : state.command;
     this.status.backgroundColor = state.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
     this.status.show();
   }

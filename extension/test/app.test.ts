@@ -53,6 +53,14 @@ describe("status bar", () => {
     assert.ok(host.logger.entries.length > 0);
   });
 
+  it("a CLI that cannot be found: the click opens this extension's settings", async () => {
+    const { host, app } = setup();
+    host.settings = { path: "/nope/kernelenv" };
+    await refreshStatus(app);
+    assert.strictEqual(host.status?.command, "workbench.action.openSettings");
+    assert.deepStrictEqual(host.status?.args, ["@ext:kernelenv.kernelenv"]);
+  });
+
   it("offers create when the project has no kernel, and is hidden without a workspace", async () => {
     const { host, app } = setup();
     host.folders = ["/w/other"];

@@ -1,6 +1,6 @@
 // The status bar item: the workspace project's kernel and its health. Never pops up errors;
 // its `list` runs quietly (the log gets it at trace level only).
-import { App, COMMANDS } from "../app";
+import { App, COMMANDS, EXTENSION_ID } from "../app";
 import { CliInvocation, CliNotFoundError, NotKernelenvError } from "../cli";
 import { statusIcon } from "../text";
 import { kernelForProject } from "../views";
@@ -21,6 +21,7 @@ export async function refreshStatus(app: App): Promise<void> {
       text: "$(warning) kernelenv",
       tooltip: `Kernelenv: ${(e as Error).message}. Click to configure.`,
       command: "workbench.action.openSettings",
+      args: [`@ext:${EXTENSION_ID}`],
       warning: true,
     });
     return;
@@ -35,6 +36,7 @@ export async function refreshStatus(app: App): Promise<void> {
       text: "$(warning) kernelenv",
       tooltip: notFound ? `Kernelenv: ${(e).message}. Click to configure.` : `Kernelenv: ${(e as Error).message}`,
       command: notFound ? "workbench.action.openSettings" : COMMANDS.showLog,
+      args: notFound ? [`@ext:${EXTENSION_ID}`] : undefined,
       warning: true,
     });
     return;
