@@ -97,6 +97,7 @@ describe("the adopt notification", () => {
     const { host, adopter, app } = adopting();
     await adopter.onNotebookOpened({ path: NB, kernelName: "demo", dirty: false });
     await adopter.onNotebookOpened({ path: "/elsewhere/x.ipynb", kernelName: null, dirty: false });
+    await adopter.onNotebookOpened({ path: "/home/ada/projects/demo2/x.ipynb", kernelName: null, dirty: false });
     const broken = fixture("list-ok");
     broken.data.kernels[0].status = "interpreter-missing";
     app.lastList = undefined;

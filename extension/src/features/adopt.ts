@@ -22,7 +22,7 @@ export class Adopter {
   async candidate(nb: NotebookInfo): Promise<{ folder: string; kernel: KernelInfo } | undefined> {
     const app = this.app;
     const folder = app.folderFor(nb.path);
-    if (!folder || folder === nb.path || !nb.path.startsWith(folder)) {
+    if (!folder || !nb.path.startsWith(folder.endsWith(path.sep) ? folder : folder + path.sep)) {
       return undefined; // not inside a workspace folder
     }
     const list = app.lastList ?? (await app.list(await app.cli()));

@@ -25,7 +25,7 @@ async function pythonChoices(app: App, cli: CliInvocation, folder: string | unde
   }
   const running = d.running ? usable.find((p) => p.path === d.running) : undefined;
   const def = d.default
-    ? { description: `Python ${d.default.version ?? ""} (${d.default.path})`.replace("Python  (", "Python ("), detail: "What kernelenv picks for this project" }
+    ? { description: d.default.version ? `Python ${d.default.version} (${d.default.path})` : d.default.path, detail: "What kernelenv picks for this project" }
     : {
         description: running?.version ? `Python ${running.version}, the one kernelenv runs on` : "the Python kernelenv runs on",
         detail: `Unless the project's pyproject.toml or kernelenv.toml asks for another${d.running ? ` (${d.running})` : ""}`,
