@@ -118,13 +118,22 @@ def build(
     ``encryption`` True (the interpreter's ipykernel loads CurveZMQ keys: 7.3+) adds
     ``metadata.supported_encryption = ["curve"]``, the stanza jupyter_client 8.9+ reads
     to provision keys when its ``transport_encryption`` is auto or required.
+
+    ``argv`` is exactly ``[python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]``: an
+    extra interpreter argument makes VS Code rename the spec and stop matching notebooks to it
+    (see kernelenv/vscode.py). What ``-Xfrozen_modules=off`` gave the debugger on CPython 3.11+
+    comes from ``env`` instead, unless ``extra_env`` sets it: ``PYTHON_FROZEN_MODULES=off`` on
+    3.13+ (the same switch as an environment variable), and on 3.11/3.12, which have no such
+    variable, ipykernel's own fallback ``PYDEVD_DISABLE_FILE_VALIDATION=1`` (debugpy then does
+    not warn at every start; breakpoints inside frozen standard-library modules are missed).
     """
-    argv = [str(python)]
-    if implementation == "CPython" and python_version[:2] >= (3, 11):
-        argv.append("-Xfrozen_modules=off")
-    argv += ["-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     bindir = str(python.parent)
     env: dict[str, str] = dict(extra_env or {})
+    if implementation == "CPython" and python_version[:2] >= (3, 13):
+        env.setdefault("PYTHON_FROZEN_MODULES", "off")
+    elif implementation == "CPython" and python_version[:2] >= (3, 11):
+        env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     env["PATH"] = f"{bindir}{os.pathsep}${{PATH}}"
     if venv is not None:
         env["VIRTUAL_ENV"] = str(venv)

@@ -25,8 +25,9 @@ if [ "$(id -u)" -ne 0 ]; then
         say "not root and no sudo: cannot apt-get install"; fi
 fi
 
-# 1. apt packages: chromium and the libraries code-server's native modules build against.
-apt_pkgs=(chromium libkrb5-dev libxkbfile-dev libsecret-1-dev build-essential pkg-config python3 ca-certificates)
+# 1. apt packages: chromium, CJK fonts (the notebooks' Chinese text in screenshots) and the
+#    libraries code-server's native modules build against.
+apt_pkgs=(chromium fonts-noto-cjk libkrb5-dev libxkbfile-dev libsecret-1-dev build-essential pkg-config python3 ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 from pathlib import Path
 
+from kernelenv import kernelspec
 
 from conftest import make_project
 
@@ -23,7 +25,13 @@ def test_create_registers_a_kernel_that_runs_in_the_venv(jupyter, cli, kernel, t
     spec_dir = jupyter.kernels / "my-demo"
     spec = json.loads((spec_dir / "kernel.json").read_text())
     assert spec["argv"][0] == str(venv / "bin" / "python")
-    assert spec["env"] == {"PATH": f"{venv / 'bin'}:${{PATH}}", "VIRTUAL_ENV": str(venv)}
+    assert spec["argv"][1:] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]  # VS Code names it by its folder
+    debugger_env = kernelspec.build(python=venv / "bin" / "python", python_version=tuple(sys.version_info[:3]),
+                                    implementation=platform.python_implementation(), venv=venv, display_name="", project=project,
+                                    created="", kernelenv_version="")["env"]
+    assert spec["env"] == debugger_env
+    assert {k: v for k, v in spec["env"].items() if k not in ("PYDEVD_DISABLE_FILE_VALIDATION", "PYTHON_FROZEN_MODULES")} == {
+        "PATH": f"{venv / 'bin'}:${{PATH}}", "VIRTUAL_ENV": str(venv)}
     assert spec["metadata"]["kernelenv"]["project"] == str(project)
     assert {"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} <= {p.name for p in spec_dir.iterdir()}
     assert json.loads((venv / ".kernelenv.json").read_text())["state"] == "ready"

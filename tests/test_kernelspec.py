@@ -29,11 +29,11 @@ def build(**kw):
 
 def test_build_venv_spec_exact():
     assert build() == {
-        "argv": ["/p/.venv/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": ["/p/.venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "Python 3.12 (p)",
         "language": "python",
         "interrupt_mode": "signal",
-        "env": {"PATH": "/p/.venv/bin:${PATH}", "VIRTUAL_ENV": "/p/.venv"},
+        "env": {"PYDEVD_DISABLE_FILE_VALIDATION": "1", "PATH": "/p/.venv/bin:${PATH}", "VIRTUAL_ENV": "/p/.venv"},
         "metadata": {
             "debugger": True,
             "kernelenv": {
@@ -49,18 +49,34 @@ def test_build_venv_spec_exact():
 
 
 @pytest.mark.parametrize(
-    "version,impl,frozen",
-    [((3, 10, 13), "CPython", False), ((3, 11, 0), "CPython", True), ((3, 13, 0), "CPython", True), ((3, 11, 0), "PyPy", False)],
+    "version,impl,frozen_env",
+    [
+        ((3, 8, 18), "CPython", {}),
+        ((3, 10, 13), "CPython", {}),
+        ((3, 11, 0), "CPython", {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}),
+        ((3, 12, 1), "CPython", {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}),
+        ((3, 13, 0), "CPython", {"PYTHON_FROZEN_MODULES": "off"}),
+        ((3, 14, 0), "CPython", {"PYTHON_FROZEN_MODULES": "off"}),
+        ((3, 11, 0), "PyPy", {}),
+    ],
 )
-def test_frozen_modules_flag_only_on_cpython_311_plus(version, impl, frozen):
-    argv = build(python_version=version, implementation=impl)["argv"]
-    assert ("-Xfrozen_modules=off" in argv) is frozen
-    assert argv[0] == "/p/.venv/bin/python" and argv[-2:] == ["-f", "{connection_file}"]
+def test_argv_is_the_default_python_argv_and_frozen_modules_go_to_env(version, impl, frozen_env):
+    """VS Code renames a spec whose argv has any other argument (kernelenv/vscode.py)."""
+    spec = build(python_version=version, implementation=impl)
+    assert spec["argv"] == ["/p/.venv/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    assert {k: v for k, v in spec["env"].items() if k not in ("PATH", "VIRTUAL_ENV")} == frozen_env
 
 
 def test_plain_interpreter_has_no_virtual_env_and_extra_env_kept():
-    spec = build(venv=None, project=None, python=Path("/usr/bin/python3"), extra_env={"FOO": "1"})
+    spec = build(venv=None, project=None, python=Path("/usr/bin/python3"), python_version=(3, 10, 1), extra_env={"FOO": "1"})
     assert spec["env"] == {"FOO": "1", "PATH": "/usr/bin:${PATH}"}
+
+
+def test_a_project_env_setting_of_the_debugger_variables_wins():
+    spec = build(python_version=(3, 11, 7), extra_env={"PYDEVD_DISABLE_FILE_VALIDATION": "0"})
+    assert spec["env"]["PYDEVD_DISABLE_FILE_VALIDATION"] == "0"
+    spec = build(python_version=(3, 13, 0), extra_env={"PYTHON_FROZEN_MODULES": "on"})
+    assert spec["env"]["PYTHON_FROZEN_MODULES"] == "on"
 
 
 def test_same_ignores_creation_time_and_version_only():

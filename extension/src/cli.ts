@@ -1,7 +1,9 @@
 // Finding and running the kernelenv CLI. No vscode import: unit tests drive this with fakes.
 import * as path from "path";
 import { ChildLike, FsLike, SpawnFn } from "./spawn";
-import { Envelope, EnvelopeError, ProgressEvent, errorText, formatProgress, parseEnvelope, parseProgressLine } from "./envelope";
+import { Envelope, EnvelopeError, ProgressEvent, formatProgress, parseEnvelope, parseProgressLine } from "./envelope";
+import { Log } from "./host";
+import { errorLogLines, errorSentence } from "./text";
 
 /** How to start the CLI: argv prefix, e.g. ["/p/.venv/bin/kernelenv"] or ["/usr/bin/python3", "-m", "kernelenv"]. */
 export interface CliInvocation {
@@ -108,10 +110,6 @@ export async function locateCli(
   );
 }
 
-export interface Log {
-  append(line: string): void;
-}
-
 export interface Cancellation {
   readonly isCancellationRequested: boolean;
   onCancellationRequested(listener: () => void): { dispose(): void };
@@ -120,7 +118,10 @@ export interface Cancellation {
 export interface RunOptions {
   spawn: SpawnFn;
   log: Log;
+  /** The workspace folder: every command runs there, never in the editor's launch folder. */
   cwd?: string;
+  /** A background call (the status bar's `list`): everything goes to the log at trace level. */
+  quiet?: boolean;
   env?: NodeJS.ProcessEnv;
   onProgress?: (ev: ProgressEvent) => void;
   token?: Cancellation;
@@ -134,7 +135,7 @@ export interface CliResult {
   cancelled: boolean;
 }
 
-/** A run that did not succeed: the CLI's own message and code when it gave an envelope. */
+/** A run that did not succeed: the CLI's own sentence and code when it gave an envelope. */
 export class CliError extends Error {
   constructor(
     message: string,
@@ -142,9 +143,19 @@ export class CliError extends Error {
     readonly exitCode: number | null,
     readonly envelope: Envelope | null,
     readonly cancelled = false,
+    /** the program answered with something that is not a kernelenv envelope */
+    readonly noEnvelope = false,
   ) {
     super(message);
     this.name = "CliError";
+  }
+}
+
+/** The program found as the CLI answers, but it is not kernelenv (e.g. kernelenv.path names a python). */
+export class NotKernelenvError extends Error {
+  constructor(readonly program: string) {
+    super(`${program} is not kernelenv: it does not answer like kernelenv does`);
+    this.name = "NotKernelenvError";
   }
 }
 
@@ -158,7 +169,11 @@ export function commandLine(argv: readonly string[]): string {
  */
 export function runCli(cli: CliInvocation, verb: string, args: readonly string[], opts: RunOptions): Promise<CliResult> {
   const argv = [...cli.argv, verb, ...args, "--json"];
-  opts.log.append(`$ ${commandLine(argv)}`);
+  const log = opts.log;
+  const say = opts.quiet ? (l: string) => log.trace(l) : (l: string) => log.info(l);
+  const detail = opts.quiet ? (l: string) => log.trace(l) : (l: string) => log.debug(l);
+  say(`$ ${commandLine(argv)}${opts.cwd ? `  (in ${opts.cwd})` : ""}`);
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     if (opts.token?.isCancellationRequested) {
       reject(new CliError("cancelled", "INTERRUPTED", null, null, true));
@@ -180,10 +195,10 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
     const stderrLine = (line: string) => {
       const ev = parseProgressLine(line);
       if (ev) {
-        opts.log.append(`  [${ev.stage}] ${formatProgress(ev)}`);
+        detail(`[${ev.stage}] ${formatProgress(ev)}`);
         opts.onProgress?.(ev);
       } else if (line.length > 0) {
-        opts.log.append(line);
+        detail(line);
       }
     };
     child.stdout?.setEncoding?.("utf8");
@@ -204,10 +219,10 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
         return;
       }
       cancelled = true;
-      opts.log.append("cancelled: stopping kernelenv (SIGINT)");
+      log.info("cancelled: stopping kernelenv (SIGINT)");
       child.kill("SIGINT");
       killTimer = setTimeout(() => {
-        opts.log.append("kernelenv did not stop: SIGKILL");
+        log.warn("kernelenv did not stop: SIGKILL");
         child.kill("SIGKILL");
       }, opts.killGraceMs ?? 5000);
     });
@@ -223,7 +238,7 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
         return;
       }
       finish();
-      opts.log.append(`could not run ${argv[0]}: ${err.message}`);
+      log.error(`could not run ${argv[0]}: ${err.message}`);
       reject(new CliError(`could not run ${argv[0]}: ${err.message}`, null, null, null));
     });
     child.on("close", (code, signal) => {
@@ -236,9 +251,10 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
         errBuf = "";
       }
       if (stdout.trim()) {
-        opts.log.append(stdout.trim());
+        log.trace(stdout.trim()); // the raw envelope: trace level only
       }
-      opts.log.append(`exit code ${code ?? `none (signal ${signal})`}`);
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      (code === 0 ? say : (l: string) => log.warn(l))(`kernelenv ${verb}: exit code ${code ?? `none (signal ${signal})`} after ${took} s`);
       let envelope: Envelope;
       try {
         // The command must match on success; a usage error may come from before the verb was known.
@@ -249,15 +265,48 @@ export function runCli(cli: CliInvocation, verb: string, args: readonly string[]
           return;
         }
         const why = e instanceof EnvelopeError ? e.message : String(e);
-        reject(new CliError(`kernelenv ${verb} failed (exit code ${code ?? signal}): ${why}`, null, code, null));
+        log.error(`kernelenv ${verb}: ${why}`);
+        reject(new CliError(`kernelenv ${verb} failed (exit code ${code ?? signal}): ${why}`, null, code, null, false, true));
         return;
+      }
+      for (const line of errorLogLines(verb, envelope.errors)) {
+        (code === 0 ? detail : (l: string) => log.error(l))(line);
       }
       resolve({ exitCode: code, envelope, cancelled: cancelled || code === 130 });
     });
   });
 }
 
-/** The envelope of a successful run, or a CliError carrying the CLI's message and code. */
+/** `<cli> --version`: the version kernelenv prints, or null when the program is not kernelenv. */
+export function probeVersion(spawn: SpawnFn, cli: CliInvocation, env: NodeJS.ProcessEnv, cwd?: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    let child: ChildLike;
+    try {
+      child = spawn(cli.argv[0], [...cli.argv.slice(1), "--version"], { env, cwd });
+    } catch {
+      resolve(null);
+      return;
+    }
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve(null);
+    }, 15000);
+    child.stdout?.on("data", (c: string | Buffer) => (out += c.toString()));
+    child.stderr?.resume();
+    child.on("error", () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const m = /^kernelenv (\S+)/m.exec(out);
+      resolve(code === 0 && m ? m[1] : null);
+    });
+  });
+}
+
+/** The envelope of a successful run, or a CliError carrying the CLI's sentence and code. */
 export function expectOk(result: CliResult): Envelope {
   const env = result.envelope;
   if (result.cancelled) {
@@ -266,10 +315,5 @@ export function expectOk(result: CliResult): Envelope {
   if (result.exitCode === 0) {
     return env;
   }
-  throw new CliError(errorText(env), env.errors[0]?.code ?? null, result.exitCode, env);
-}
-
-/** Whether a failed run says the verb or option does not exist yet (argparse usage error). */
-export function isUsageError(result: CliResult): boolean {
-  return result.exitCode === 2 || result.envelope.errors.some((e) => e.code === "USAGE");
+  throw new CliError(errorSentence(env), env.errors[0]?.code ?? null, result.exitCode, env);
 }

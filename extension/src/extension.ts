@@ -1,34 +1,46 @@
 import * as vscode from "vscode";
-import { COMMANDS, Kernelenv } from "./commands";
+import { App, COMMANDS } from "./app";
+import { Adopter } from "./features/adopt";
+import { createProject, registerEnvironment } from "./features/create";
+import { removeKernel, showKernels } from "./features/kernels";
+import { openTutorials, runVerification } from "./features/notebooks";
+import { refreshStatus } from "./features/status";
 import { realFs, realSpawn } from "./spawn";
-import { VscodeHost } from "./vscodeApi";
+import { VscodeHost, notebookInfo } from "./vscodeApi";
 
 export function activate(context: vscode.ExtensionContext): void {
-  const host = new VscodeHost();
-  const k = new Kernelenv(host, realSpawn, realFs);
+  const host = new VscodeHost(context);
+  const app = new App(host, realSpawn, realFs);
+  const adopter = new Adopter(app);
   context.subscriptions.push(host);
 
   const register = (id: string, fn: (...args: unknown[]) => Promise<void>) =>
-    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => k.guard(() => fn(...args))));
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => app.guard(() => fn(...args))));
 
-  register(COMMANDS.create, () => k.createProject());
-  register(COMMANDS.register, () => k.registerEnvironment());
-  register(COMMANDS.show, () => k.showKernels());
-  register(COMMANDS.remove, (name) => k.removeKernel(typeof name === "string" ? name : undefined));
-  register(COMMANDS.verify, () => k.runNotebooks("verify"));
-  register(COMMANDS.tutorials, () => k.runNotebooks("notebooks"));
-  register(COMMANDS.showLog, async () => host.log.show());
-  register(COMMANDS.refresh, () => k.refreshStatus());
+  register(COMMANDS.create, () => createProject(app));
+  register(COMMANDS.register, () => registerEnvironment(app));
+  register(COMMANDS.show, () => showKernels(app));
+  register(COMMANDS.remove, (name) => removeKernel(app, typeof name === "string" ? name : undefined));
+  register(COMMANDS.verify, () => runVerification(app));
+  register(COMMANDS.tutorials, () => openTutorials(app));
+  register(COMMANDS.showLog, () => Promise.resolve(host.log.show()));
+  register(COMMANDS.refresh, () => refreshStatus(app));
 
+  const onNotebook = (doc: vscode.NotebookDocument) => {
+    if (doc.notebookType === "jupyter-notebook" && doc.uri.scheme === "file") {
+      void adopter.onNotebookOpened(notebookInfo(doc));
+    }
+  };
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("kernelenv")) {
-        void k.refreshStatus();
+        void refreshStatus(app);
       }
     }),
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void k.refreshStatus()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void refreshStatus(app)),
+    vscode.workspace.onDidOpenNotebookDocument(onNotebook),
   );
-  void k.refreshStatus();
+  void refreshStatus(app).then(() => vscode.workspace.notebookDocuments.forEach(onNotebook));
 }
 
 export function deactivate(): void {

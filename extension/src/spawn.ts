@@ -1,5 +1,6 @@
 // Thin wrapper of child_process so unit tests can hand in a fake process.
 import * as child_process from "child_process";
+import * as fs from "fs";
 
 export interface ChildLike {
   readonly pid?: number;
@@ -27,12 +28,12 @@ export const realSpawn: SpawnFn = (file, args, options) =>
     windowsHide: true,
   });
 
-/** File-system questions the CLI locator asks; a wrapper so tests can answer them. */
+/** File-system questions the extension asks; a wrapper so tests can answer them. */
 export interface FsLike {
   isExecutableFile(path: string): boolean;
+  /** A file's text, undefined when it cannot be read. */
+  readText(path: string): string | undefined;
 }
-
-import * as fs from "fs";
 
 export const realFs: FsLike = {
   isExecutableFile(p: string): boolean {
@@ -48,6 +49,13 @@ export const realFs: FsLike = {
       return true;
     } catch {
       return false;
+    }
+  },
+  readText(p: string): string | undefined {
+    try {
+      return fs.readFileSync(p, "utf8");
+    } catch {
+      return undefined;
     }
   },
 };

@@ -1,19 +1,41 @@
 // The one place that touches `vscode`: a thin Host over the editor's API.
 import * as vscode from "vscode";
-import { KernelRef } from "./envelope";
-import { Host, OpenDialogOptions, OutputLog, PickItem, ProgressReporter, StatusBarState } from "./host";
+import type { Jupyter } from "@vscode/jupyter-extension";
+import { KernelRef } from "./views";
+import { Host, Memento, NotebookInfo, OpenDialogOptions, OutputLog, PickItem, PickOptions, ProgressReporter, StatusBarState } from "./host";
 import { Cancellation } from "./cli";
+import { JUPYTER_EXTENSION_ID } from "./vscodeRules";
+
+/** metadata.kernelspec.name of an open notebook (the ipynb serializer keeps it in one of two places). */
+export function notebookInfo(doc: vscode.NotebookDocument): NotebookInfo {
+  const meta = doc.metadata as Record<string, unknown>;
+  const inner = (meta?.metadata ?? (meta?.custom as Record<string, unknown> | undefined)?.metadata) as Record<string, unknown> | undefined;
+  const ks = inner?.kernelspec as Record<string, unknown> | undefined;
+  return { path: doc.uri.fsPath, kernelName: typeof ks?.name === "string" ? ks.name : null, dirty: doc.isDirty };
+}
 
 export class VscodeHost implements Host, vscode.Disposable {
   readonly log: OutputLog;
-  private readonly channel: vscode.OutputChannel;
+  readonly workspaceState: Memento;
+  private readonly channel: vscode.LogOutputChannel;
   private readonly status: vscode.StatusBarItem;
 
-  constructor() {
-    this.channel = vscode.window.createOutputChannel("Kernelenv");
+  constructor(context: vscode.ExtensionContext) {
+    this.channel = vscode.window.createOutputChannel("Kernelenv", { log: true });
+    const c = this.channel;
     this.log = {
-      append: (line: string) => this.channel.appendLine(line),
-      show: () => this.channel.show(true),
+      trace: (l) => c.trace(l),
+      debug: (l) => c.debug(l),
+      info: (l) => c.info(l),
+      warn: (l) => c.warn(l),
+      error: (l) => c.error(l),
+      show: () => c.show(true),
+    };
+    this.workspaceState = {
+      get: <T>(key: string, fallback: T) => context.workspaceState.get<T>(key, fallback),
+      update: async (key, value) => {
+        await context.workspaceState.update(key, value);
+      },
     };
     this.status = vscode.window.createStatusBarItem("kernelenv.status", vscode.StatusBarAlignment.Left, 50);
     this.status.name = "Kernelenv";
@@ -36,12 +58,32 @@ export class VscodeHost implements Host, vscode.Disposable {
     return process.env;
   }
 
-  async pick<T>(items: PickItem<T>[], options: { title: string; placeholder: string }): Promise<T | undefined> {
-    const picked = await vscode.window.showQuickPick(
-      items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value })),
-      { title: options.title, placeHolder: options.placeholder, matchOnDescription: true, matchOnDetail: true, ignoreFocusOut: true },
-    );
-    return picked?.value;
+  pick<T>(items: PickItem<T>[], options: PickOptions): Promise<T | undefined> {
+    type Item = vscode.QuickPickItem & { value: T };
+    const qp = vscode.window.createQuickPick<Item>();
+    qp.title = options.title;
+    qp.placeholder = options.placeholder;
+    qp.step = options.step;
+    qp.totalSteps = options.totalSteps;
+    qp.matchOnDescription = true;
+    qp.matchOnDetail = true;
+    qp.ignoreFocusOut = true;
+    qp.items = items.map((i) => ({ label: i.label, description: i.description, detail: i.detail, value: i.value }));
+    return new Promise((resolve) => {
+      let done = false;
+      qp.onDidAccept(() => {
+        done = true;
+        resolve(qp.selectedItems[0]?.value);
+        qp.hide();
+      });
+      qp.onDidHide(() => {
+        if (!done) {
+          resolve(undefined);
+        }
+        qp.dispose();
+      });
+      qp.show();
+    });
   }
 
   async openDialog(options: OpenDialogOptions): Promise<string | undefined> {
@@ -82,7 +124,18 @@ export class VscodeHost implements Host, vscode.Disposable {
   }
 
   async openFile(p: string): Promise<void> {
-    await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(p));
+    await vscode.window.showTextDocument(vscode.Uri.file(p), { preview: false });
+  }
+
+  async openNotebooks(paths: string[], focus: string | undefined): Promise<void> {
+    for (const p of paths) {
+      const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(p));
+      await vscode.window.showNotebookDocument(doc, { preview: false, preserveFocus: p !== focus });
+    }
+    if (focus && paths.includes(focus)) {
+      const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(focus));
+      await vscode.window.showNotebookDocument(doc, { preview: false });
+    }
   }
 
   async openNotebook(kernel: KernelRef): Promise<void> {
@@ -106,8 +159,33 @@ export class VscodeHost implements Host, vscode.Disposable {
     }
     this.status.text = state.text;
     this.status.tooltip = state.tooltip;
-    this.status.command = state.command;
+    this.status.command = state.args ? { command: state.command, title: state.text, arguments: state.args } : state.command;
     this.status.backgroundColor = state.warning ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
     this.status.show();
+  }
+
+  hasExtension(id: string): boolean {
+    return vscode.extensions.getExtension(id) !== undefined;
+  }
+
+  /** The Jupyter extension's API (types from @vscode/jupyter-extension), activated. */
+  async jupyter(): Promise<Jupyter | undefined> {
+    const ext = vscode.extensions.getExtension<Jupyter>(JUPYTER_EXTENSION_ID);
+    return ext ? ext.activate() : undefined;
+  }
+
+  async saveNotebook(p: string): Promise<boolean> {
+    const doc = vscode.workspace.notebookDocuments.find((d) => d.uri.fsPath === p);
+    return doc ? doc.save() : false;
+  }
+
+  async selectKernel(notebookPath: string, controllerId: string, extensionId: string): Promise<boolean> {
+    await this.jupyter(); // its controllers exist once it is active
+    const editor = vscode.window.visibleNotebookEditors.find((e) => e.notebook.uri.fsPath === notebookPath);
+    if (!editor) {
+      return false;
+    }
+    const ok = await vscode.commands.executeCommand<boolean>("notebook.selectKernel", { notebookEditor: editor, id: controllerId, extension: extensionId });
+    return ok === true;
   }
 }

@@ -1,7 +1,7 @@
 // Finding and running the CLI, over a fake child_process.
 import * as assert from "assert";
 import { CliError, CliInvocation, CliNotFoundError, expectOk, locateCli, runCli } from "../src/cli";
-import { FakeFs, FakeSpawn, FakeToken, fixtureText, tick } from "./helpers";
+import { FakeFs, FakeLog, FakeSpawn, FakeToken, fixtureText, tick } from "./helpers";
 
 const noProbe = async () => false;
 
@@ -54,16 +54,20 @@ describe("runCli", () => {
 
   it("spawns an argv array ending in --json and parses stdout's envelope", async () => {
     const spawn = new FakeSpawn(() => ({ stdout: fixtureText("create-ok"), code: 0 }));
-    const lines: string[] = [];
-    const r = await runCli(cli, "create", ["/w/my project", "--user"], { spawn: spawn.fn, log: { append: (l) => lines.push(l) }, cwd: "/w" });
+    const log = new FakeLog();
+    const r = await runCli(cli, "create", ["/w/my project", "--user"], { spawn: spawn.fn, log, cwd: "/w" });
     assert.strictEqual(spawn.calls[0].file, "/usr/bin/python3");
     assert.deepStrictEqual(spawn.calls[0].args, ["-m", "kernelenv", "create", "/w/my project", "--user", "--json"]);
     assert.strictEqual(spawn.calls[0].options.cwd, "/w");
     assert.strictEqual(r.exitCode, 0);
     assert.strictEqual(r.envelope.command, "create");
     assert.strictEqual(expectOk(r).status, "ok");
-    assert.ok(lines[0].startsWith("$ /usr/bin/python3 -m kernelenv create '/w/my project' --user --json"), lines[0]);
-    assert.ok(lines.includes("exit code 0"));
+    const info = log.lines("info");
+    assert.ok(info[0].startsWith("$ /usr/bin/python3 -m kernelenv create '/w/my project' --user --json  (in /w)"), info[0]);
+    assert.ok(info.some((l) => /^kernelenv create: exit code 0 after \d+\.\d s$/.test(l)), info.join("\n"));
+    // the raw envelope goes to the log at trace level only
+    assert.ok(log.entries.some((e) => e.level === "trace" && e.line.includes('"command": "create"')));
+    assert.ok(!log.lines("debug").some((l) => l.includes('"command": "create"')));
   });
 
   it("progress events go to onProgress and the log; other stderr lines to the log", async () => {
@@ -75,17 +79,18 @@ describe("runCli", () => {
       ],
       stdout: fixtureText("create-ok"),
     }));
-    const lines: string[] = [];
+    const log = new FakeLog();
     const events: string[] = [];
-    await runCli(cli, "create", [], { spawn: spawn.fn, log: { append: (l) => lines.push(l) }, onProgress: (e) => events.push(`${e.stage}:${e.message}`) });
+    await runCli(cli, "create", [], { spawn: spawn.fn, log, onProgress: (e) => events.push(`${e.stage}:${e.message}`) });
     assert.deepStrictEqual(events, ["venv:Creating the venv", "install:Installing ipykernel"]);
-    assert.ok(lines.includes("Using CPython 3.11.2"));
-    assert.ok(lines.includes("  [install] Installing ipykernel (1/3)"));
+    assert.ok(log.lines("debug").includes("Using CPython 3.11.2"));
+    assert.ok(log.lines("debug").includes("[install] Installing ipykernel (1/3)"));
   });
 
-  it("decides on the exit code: an error envelope with exit 1 becomes the CLI's message and code", async () => {
+  it("decides on the exit code: an error envelope with exit 1 becomes the CLI's sentence; code and hint go to the log", async () => {
     const spawn = new FakeSpawn(() => ({ stdout: fixtureText("create-error-kernel-exists"), code: 1 }));
-    const r = await runCli(cli, "create", [], { spawn: spawn.fn, log: { append: () => undefined } });
+    const log = new FakeLog();
+    const r = await runCli(cli, "create", [], { spawn: spawn.fn, log });
     assert.strictEqual(r.exitCode, 1);
     assert.throws(
       () => expectOk(r),
@@ -94,32 +99,46 @@ describe("runCli", () => {
         e.code === "KERNEL_EXISTS" &&
         e.exitCode === 1 &&
         e.message.includes("is not kernelenv's; not replacing it") &&
-        e.message.includes("--force"),
+        !e.message.includes("--force") &&
+        !e.message.includes("KERNEL_EXISTS"),
     );
+    const logged = log.lines("error").join("\n");
+    assert.ok(logged.includes("[KERNEL_EXISTS]") && logged.includes("--force"), logged);
+  });
+
+  it("a quiet run (the status bar's list) logs at trace level only", async () => {
+    const spawn = new FakeSpawn(() => ({ stdout: fixtureText("list-ok") }));
+    const log = new FakeLog();
+    await runCli(cli, "list", [], { spawn: spawn.fn, log, quiet: true });
+    assert.ok(log.entries.length > 0);
+    assert.deepStrictEqual(log.lines("debug"), []);
   });
 
   it("a nonzero exit is a failure even when the envelope says ok", async () => {
     const spawn = new FakeSpawn(() => ({ stdout: fixtureText("create-ok"), code: 1 }));
-    const r = await runCli(cli, "create", [], { spawn: spawn.fn, log: { append: () => undefined } });
+    const r = await runCli(cli, "create", [], { spawn: spawn.fn, log: new FakeLog() });
     assert.throws(() => expectOk(r), CliError);
   });
 
   it("no envelope on stdout is an error that says so, with the exit code", async () => {
     const spawn = new FakeSpawn(() => ({ stdout: "Traceback (most recent call last):\n", stderr: ["boom"], code: 1 }));
-    const lines: string[] = [];
-    await assert.rejects(runCli(cli, "list", [], { spawn: spawn.fn, log: { append: (l) => lines.push(l) } }), /exit code 1.*not one JSON object/);
-    assert.ok(lines.includes("boom"));
+    const log = new FakeLog();
+    await assert.rejects(
+      runCli(cli, "list", [], { spawn: spawn.fn, log }),
+      (e: unknown) => e instanceof CliError && e.noEnvelope && /exit code 1.*not one JSON object/.test(e.message),
+    );
+    assert.ok(log.lines().includes("boom"));
   });
 
   it("a program that cannot start is an error", async () => {
     const spawn = new FakeSpawn(() => ({ spawnError: "spawn /nope ENOENT" }));
-    await assert.rejects(runCli(cli, "list", [], { spawn: spawn.fn, log: { append: () => undefined } }), /ENOENT/);
+    await assert.rejects(runCli(cli, "list", [], { spawn: spawn.fn, log: new FakeLog() }), /ENOENT/);
   });
 
   it("cancelling sends SIGINT and resolves as cancelled when the CLI exits 130 with its envelope", async () => {
     const spawn = new FakeSpawn(() => ({ hang: true }));
     const token = new FakeToken();
-    const p = runCli(cli, "create", [], { spawn: spawn.fn, log: { append: () => undefined }, token });
+    const p = runCli(cli, "create", [], { spawn: spawn.fn, log: new FakeLog(), token });
     await tick();
     await tick();
     const child = spawn.calls[0].child;
@@ -139,7 +158,7 @@ describe("runCli", () => {
   it("cancelling kills the child with SIGKILL when SIGINT is not enough", async () => {
     const spawn = new FakeSpawn(() => ({ hang: true }));
     const token = new FakeToken();
-    const p = runCli(cli, "create", [], { spawn: spawn.fn, log: { append: () => undefined }, token, killGraceMs: 20 });
+    const p = runCli(cli, "create", [], { spawn: spawn.fn, log: new FakeLog(), token, killGraceMs: 20 });
     await tick();
     const child = spawn.calls[0].child;
     child.onKill = (signal) => {
@@ -156,7 +175,7 @@ describe("runCli", () => {
     const spawn = new FakeSpawn(() => ({ stdout: fixtureText("list-ok") }));
     const token = new FakeToken();
     token.cancel();
-    await assert.rejects(runCli(cli, "list", [], { spawn: spawn.fn, log: { append: () => undefined }, token }), /cancelled/);
+    await assert.rejects(runCli(cli, "list", [], { spawn: spawn.fn, log: new FakeLog(), token }), /cancelled/);
     assert.strictEqual(spawn.calls.length, 0);
   });
 });

@@ -4,8 +4,8 @@ import * as path from "path";
 import { EventEmitter } from "events";
 import { PassThrough } from "stream";
 import { Cancellation } from "../src/cli";
-import { KernelRef } from "../src/envelope";
-import { Host, OpenDialogOptions, PickItem, ProgressReporter, StatusBarState } from "../src/host";
+import { KernelRef } from "../src/views";
+import { Host, Log, OpenDialogOptions, PickItem, PickOptions, ProgressReporter, StatusBarState } from "../src/host";
 import { ChildLike, FsLike, SpawnFn, SpawnOptions } from "../src/spawn";
 
 /** tests/fixtures/envelopes of the repository: the same files the Python tests check. */
@@ -117,9 +117,32 @@ export class FakeSpawn {
 }
 
 export class FakeFs implements FsLike {
-  constructor(public executables: Set<string> = new Set()) {}
+  constructor(
+    public executables: Set<string> = new Set(),
+    public files: Record<string, string> = {},
+  ) {}
   isExecutableFile(p: string): boolean {
     return this.executables.has(p);
+  }
+  readText(p: string): string | undefined {
+    return this.files[p];
+  }
+}
+
+export type Level = "trace" | "debug" | "info" | "warn" | "error";
+
+/** A Log that keeps "level: line" strings. */
+export class FakeLog implements Log {
+  entries: { level: Level; line: string }[] = [];
+  trace = (l: string) => void this.entries.push({ level: "trace", line: l });
+  debug = (l: string) => void this.entries.push({ level: "debug", line: l });
+  info = (l: string) => void this.entries.push({ level: "info", line: l });
+  warn = (l: string) => void this.entries.push({ level: "warn", line: l });
+  error = (l: string) => void this.entries.push({ level: "error", line: l });
+  /** lines at `min` level or above */
+  lines(min: Level = "trace"): string[] {
+    const order: Level[] = ["trace", "debug", "info", "warn", "error"];
+    return this.entries.filter((e) => order.indexOf(e.level) >= order.indexOf(min)).map((e) => e.line);
   }
 }
 
@@ -148,11 +171,16 @@ export class FakeHost implements Host {
   folders: string[] = ["/home/ada/projects/demo"];
   settings: Record<string, unknown> = { path: "/opt/ke/bin/kernelenv" };
   env: NodeJS.ProcessEnv = { PATH: "/usr/bin" };
-  lines: string[] = [];
   logShown = 0;
-  log = { append: (l: string) => void this.lines.push(l), show: () => void this.logShown++ };
+  readonly logger = new FakeLog();
+  log = Object.assign(this.logger, { show: () => void this.logShown++ });
+  state: Record<string, unknown> = {};
+  workspaceState = {
+    get: <T>(key: string, fallback: T): T => (key in this.state ? (this.state[key] as T) : fallback),
+    update: async (key: string, value: unknown) => void (this.state[key] = value),
+  };
   shown: Shown[] = [];
-  picks: { title: string; items: PickItem<unknown>[] }[] = [];
+  picks: { options: PickOptions; items: PickItem<unknown>[] }[] = [];
   /** Answers to pick(): a function of the items, in order. Default: escape. */
   pickAnswers: ((items: PickItem<any>[]) => unknown)[] = [];
   dialogAnswers: (string | undefined)[] = [];
@@ -163,9 +191,15 @@ export class FakeHost implements Host {
   progressReports: { message: string; increment?: number }[] = [];
   token = new FakeToken();
   opened: string[] = [];
+  notebookTabs: { paths: string[]; focus: string | undefined }[] = [];
   notebooks: KernelRef[] = [];
   settingsOpened: string[] = [];
   status: StatusBarState | undefined | null = null;
+  extensions = new Set<string>();
+  saved: string[] = [];
+  saveAnswer = true;
+  selected: { notebook: string; id: string; extension: string }[] = [];
+  selectAnswer = true;
 
   workspaceFolders(): string[] {
     return this.folders;
@@ -176,8 +210,8 @@ export class FakeHost implements Host {
   processEnv(): NodeJS.ProcessEnv {
     return this.env;
   }
-  async pick<T>(items: PickItem<T>[], options: { title: string; placeholder: string }): Promise<T | undefined> {
-    this.picks.push({ title: options.title, items });
+  async pick<T>(items: PickItem<T>[], options: PickOptions): Promise<T | undefined> {
+    this.picks.push({ options, items });
     const answer = this.pickAnswers.shift();
     return answer ? (answer(items) as T | undefined) : undefined;
   }
@@ -208,6 +242,9 @@ export class FakeHost implements Host {
   async openFile(p: string): Promise<void> {
     this.opened.push(p);
   }
+  async openNotebooks(paths: string[], focus: string | undefined): Promise<void> {
+    this.notebookTabs.push({ paths, focus });
+  }
   async openNotebook(kernel: KernelRef): Promise<void> {
     this.notebooks.push(kernel);
   }
@@ -217,6 +254,83 @@ export class FakeHost implements Host {
   setStatus(state: StatusBarState | undefined): void {
     this.status = state;
   }
+  hasExtension(id: string): boolean {
+    return this.extensions.has(id);
+  }
+  async saveNotebook(p: string): Promise<boolean> {
+    this.saved.push(p);
+    return this.saveAnswer;
+  }
+  async selectKernel(notebook: string, id: string, extension: string): Promise<boolean> {
+    this.selected.push({ notebook, id, extension });
+    return this.selectAnswer;
+  }
+  /** Every notification text, for "no CLI flags or codes" checks. */
+  texts(): string[] {
+    return this.shown.map((s) => s.message);
+  }
+}
+
+/** No notification shows a CLI flag (--x) or an error code (UPPER_CASE). */
+export function assertPlainSentences(texts: string[]): void {
+  for (const t of texts) {
+    if (/(^|\s)--[a-z]/.test(t) || /\b[A-Z]{2,}_[A-Z_]+\b/.test(t) || /\[[A-Z_]+\]/.test(t)) {
+      throw new Error(`a notification shows CLI internals: ${t}`);
+    }
+  }
 }
 
 export const tick = () => new Promise((r) => setImmediate(r));
+
+// ---- a fake CLI answering with the fixture envelopes ----
+import { App } from "../src/app";
+
+export const CLI = "/opt/ke/bin/kernelenv";
+
+export function envelope(command: string, data: Record<string, unknown>, status: "ok" | "error" = "ok", errors: unknown[] = []): string {
+  return JSON.stringify({ kernelenv: 1, command, status, data, errors });
+}
+
+/** A CLI that answers each verb with its fixture; `overrides` by verb, or "verb --dry-run". */
+export function cliAnswering(overrides: Record<string, Script> = {}): FakeSpawn {
+  return new FakeSpawn((args) => {
+    const verb = args[0];
+    const key = args.includes("--dry-run") ? `${verb} --dry-run` : verb;
+    if (key in overrides) {
+      return overrides[key];
+    }
+    switch (verb) {
+      case "--version":
+        return { stdout: "kernelenv 0.1.0\n" };
+      case "create":
+        return { stdout: fixtureText("create-ok"), stderr: ['{"progress": {"stage": "install", "message": "Installing ipykernel", "current": 1, "total": 2}}'] };
+      case "register":
+        return { stdout: fixtureText("register-ok") };
+      case "list":
+        return { stdout: fixtureText("list-ok") };
+      case "remove":
+        return { stdout: fixtureText("remove-ok") };
+      case "pythons":
+        return { stdout: fixtureText("pythons-ok") };
+      case "verify":
+        return { stdout: fixtureText("verify-ok") };
+      case "notebooks":
+        return { stdout: fixtureText("notebooks-ok") };
+      case "doctor":
+        return { stdout: fixtureText("doctor-ok") };
+      case "adopt":
+        return { stdout: fixtureText("adopt-ok") };
+      default:
+        return { stdout: envelope(verb, {}, "error", [{ code: "USAGE", message: `invalid choice: '${verb}'`, hint: null, details: {} }]), code: 2 };
+    }
+  });
+}
+
+export function setup(overrides: Record<string, Script> = {}) {
+  const host = new FakeHost();
+  const spawn = cliAnswering(overrides);
+  const fs = new FakeFs(new Set([CLI]));
+  return { host, spawn, fs, app: new App(host, spawn.fn, fs) };
+}
+
+export const settle = () => new Promise((r) => setTimeout(r, 5));

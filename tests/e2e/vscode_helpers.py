@@ -299,6 +299,54 @@ def wait_toast(page, contains: str, timeout_s: float, answer_picks: bool = False
     raise AssertionError(f"no notification with {contains!r} in {timeout_s} s; notifications: {toasts(page)}")
 
 
+def click_toast_button(page, contains: str, button: str) -> None:
+    """Click `button` on the notification containing `contains`."""
+    toast = page.locator(TOAST, has_text=contains).first
+    toast.get_by_role("button", name=button).click(timeout=10000)
+
+
+def dismiss_toasts(page) -> None:
+    """Notifications: Clear All Notifications."""
+    if page.locator(TOAST).count():
+        run_command(page, "Notifications: Clear All Notifications")
+        page.wait_for_timeout(300)
+
+
+def _tab_text(text: str) -> str:
+    """A tab's label: its name and suffix, which the workbench draws as separate pieces."""
+    return "".join(text.split())
+
+
+def tab_labels(page) -> list[str]:
+    """The editor tabs' file names, as shown (e.g. "00-environment.ipynb")."""
+    return [_tab_text(t) for t in page.locator(".tabs-container .tab .monaco-icon-label").all_inner_texts()]
+
+
+def active_tab(page) -> str:
+    return _tab_text(page.locator(".tabs-container .tab.active .monaco-icon-label").first.inner_text())
+
+
+def wait_tabs(page, suffix: str, count: int, timeout_s: float) -> list[str]:
+    """Wait until at least `count` editor tabs end in `suffix`; their labels."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        labels = [t for t in tab_labels(page) if t.endswith(suffix)]
+        if len(labels) >= count:
+            return labels
+        page.wait_for_timeout(500)
+    raise AssertionError(f"{count} tabs ending in {suffix} never opened; tabs: {tab_labels(page)}")
+
+
+def open_file(page, name: str) -> None:
+    """Quick Open (Ctrl+P) a file of the workspace by its name."""
+    close_quick_input(page)
+    page.keyboard.press("Control+p")
+    page.wait_for_selector(f"{QUICK_INPUT} input", state="visible", timeout=10000)
+    page.keyboard.type(name, delay=10)
+    page.locator(f"{QUICK_INPUT} .monaco-list-row", has_text=name).first.wait_for(timeout=20000)
+    page.keyboard.press("Enter")
+
+
 def screenshot(page, name: str) -> None:
     """docs/NAME for the README, only when KERNELENV_SCREENSHOTS=1."""
     if os.environ.get("KERNELENV_SCREENSHOTS") != "1":
