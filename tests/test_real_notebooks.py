@@ -118,39 +118,66 @@ def test_reports_match_nbval_on_real_looking_notebooks(analysis, cli, tmp_path):
         _same_as_nbval(e, theirs[min(theirs)], sources[min(theirs)])
 
 
-def test_issue_report_bugs(analysis, cli, tmp_path):
-    """1: the failing cell's own line and where another cell raised it; 2: the tagged cell is not the
-    failure; 3: no colour codes, a bare assert shows its statement; 5: [n] and the position, both."""
+def _first_failure(cli, project: Path, tmp_path: Path, variant: str) -> tuple[dict, str]:
+    """(the JSON error, the human report) of verify without --keep-going on one lesson variant."""
+    nb = sample_notebooks.write_cells(tmp_path / "lessons" / f"{variant}.ipynb", sample_notebooks.variants()[variant])
+    r = cli("verify", project, "--notebooks", nb, "--json")
+    assert r.rc == 1, r
+    assert "\x1b" not in r.stdout and "\\u001b" not in r.stdout
+    human = cli("verify", project, "--notebooks", nb)
+    assert human.rc == 1 and "\x1b" not in human.stdout + human.stderr
+    return r.data["notebooks"][0]["error"], human.stdout
+
+
+def test_error_raised_in_another_cell_names_both_cells(analysis, cli, tmp_path):
+    """1: `may` is line 3 of its own 3-line cell (not line 11); the error comes from Ledger.mean in cell 5."""
+    e, out = _first_failure(cli, analysis, tmp_path, "display-raises-in-class")
+    assert (e["cell"], e["execution_count"], e["line"], e["source"], e["ename"]) == (12, 5, 3, "may", "ZeroDivisionError"), e
+    assert e["raised_in"] == {"cell": 5, "execution_count": 2, "line": 8,
+                              "source": "return sum(self.amounts) / len(self.amounts)"}
+    assert "In [5] (cell 12), line 3: may" in out
+    assert "raised in In [2] (cell 5), line 8: return sum(self.amounts) / len(self.amounts)" in out
+
+
+def test_tagged_teaching_error_does_not_hide_the_real_failure(analysis, cli, tmp_path):
+    """2: the KeyError of the cell tagged raises-exception is expected; DataFrame.append (removed) is the failure."""
+    e, out = _first_failure(cli, analysis, tmp_path, "tagged-then-removed-api")
+    assert (e["cell"], e["line"], e["ename"]) == (12, 2, "AttributeError"), e
+    assert e["source"] == "with_april = sales.append(april, ignore_index=True)"
+    assert e["evalue"] == "'DataFrame' object has no attribute 'append'"
+    assert "KeyError" not in out
+
+
+def test_bare_assert_shows_its_statement_without_colour_codes(analysis, cli, tmp_path):
+    """3: no colour codes anywhere; an assert without a message shows the asserted statement."""
+    e, out = _first_failure(cli, analysis, tmp_path, "bare-assert")
+    assert (e["ename"], e["evalue"], e["line"], e["raised_in"]) == ("AssertionError", "assert total == 100.0", 3, None), e
+    assert "AssertionError: assert total == 100.0" in out
+
+
+def test_cell_named_by_its_prompt_and_its_position(analysis, cli, tmp_path):
+    """5: markdown cells count in the position, not in the [n] Jupyter shows: both are given."""
+    e, out = _first_failure(cli, analysis, tmp_path, "bare-assert")
+    assert (e["cell"], e["execution_count"]) == (13, 5), e
+    assert "In [5] (cell 13), line 3: assert total == 100.0" in out
+
+
+def test_keep_going_reports_every_failing_cell_on_one_screen(analysis, cli, tmp_path):
     paths = sample_notebooks.write(tmp_path / "course")
     r = cli("verify", analysis, "--notebooks", paths["sales-ledger"], "--keep-going", "--json")
     assert r.rc == 1, r
-    assert "\x1b" not in r.stdout and "\\u001b" not in r.stdout
     row = r.data["notebooks"][0]
     by_count = {e["execution_count"]: e for e in row["errors"]}
-    # 2: the KeyError of the tagged cell (In [5]) is expected: never reported
-    assert 5 not in by_count and row["error"]["ename"] == "AttributeError"
-    # 5: position in the file (markdown counted) and the [n] Jupyter shows
-    append = row["error"]
-    assert (append["cell"], append["execution_count"], append["line"]) == (12, 6, 2)
-    assert append["source"] == "with_april = sales.append(april, ignore_index=True)"
-    # 1: `may` is line 3 of its own cell; the ZeroDivisionError comes from Ledger.mean in cell 5
-    may = by_count[8]
-    assert (may["cell"], may["line"], may["source"], may["ename"]) == (15, 3, "may", "ZeroDivisionError")
-    assert may["raised_in"] == {"cell": 5, "execution_count": 2, "line": 8,
-                                "source": "return sum(self.amounts) / len(self.amounts)"}
-    # 3: a bare assert shows the asserted statement
-    total = by_count[9]
-    assert (total["ename"], total["evalue"], total["line"]) == ("AssertionError", "assert total == 100.0", 3)
-    # cells that fail because an earlier one did: reported, and shown once in text
-    assert by_count[11]["ename"] == by_count[12]["ename"] == "NameError"
+    assert sorted(by_count) == [6, 7, 8, 9, 10, 11, 12]  # the tagged In [5] is not there
+    assert row["error"] == row["errors"][0] == by_count[6]
+    assert by_count[8]["raised_in"]["cell"] == 5 and by_count[9]["evalue"] == "assert total == 100.0"
+    assert by_count[11]["ename"] == by_count[12]["ename"] == "NameError"  # failed because In [6] did
 
     text = cli("verify", analysis, "--notebooks", paths["sales-ledger"], "--keep-going")
     out = text.stdout
-    assert "\x1b" not in out and "\x1b" not in text.stderr
-    assert "In [6] (cell 12), line 2: with_april = sales.append(april, ignore_index=True)" in out
-    assert "In [8] (cell 15), line 3: may" in out
-    assert "raised in In [2] (cell 5), line 8: return sum(self.amounts) / len(self.amounts)" in out
-    assert "AssertionError: assert total == 100.0" in out
+    assert "\x1b" not in out and "(7 failing cells)" in out
+    assert "AttributeError: 'DataFrame' object has no attribute 'append'" in out
+    assert "AttributeError: 'DataFrame' object has no attribute 'iteritems'" in out
     assert "AttributeError: module 'numpy' has no attribute 'float'." in out
     assert out.count("NameError: name 'with_april' is not defined") == 1
     assert "(the same error in In [12] (cell 20))" in out
