@@ -88,7 +88,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             if nb in have or (narrow and not _under(nb, explicit)):
                 continue
             have.add(nb)
-            items.extend(NotebookFile.from_parent(session, path=nb).collect())
+            items.extend(session.genitems(NotebookFile.from_parent(session, path=nb)))  # reported as collected
 
 
 class NotebookFailed(Exception):

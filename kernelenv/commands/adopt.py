@@ -106,6 +106,9 @@ def adopt_one(path: Path, name: str, display_name: str, language: str, dry_run: 
     if dry_run:
         row["state"] = "would-adopt"
         return row
+    if not os.access(real, os.W_OK):
+        row["error"] = "the file is read-only: not changed"
+        return row
     try:
         mode = real.stat().st_mode & 0o7777
         files.write_atomic(real, ("\ufeff" if bom else "") + new_text, mode=mode)
