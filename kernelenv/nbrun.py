@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -187,8 +188,6 @@ def load(path: Path, tutorial: bool = False) -> Notebook:
 def notebook_files(folder: Path, recursive: bool) -> list[Path]:
     """``*.ipynb`` in ``folder`` (and below it when ``recursive``), outside hidden folders, venvs,
     ``.kernelenv`` and ``site-packages``; hidden files (``.~name.ipynb``) are not notebooks."""
-    import os
-
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         found += [Path(root) / n for n in names if n.endswith(".ipynb") and not n.startswith(".")]
@@ -204,9 +203,9 @@ def notebook_files(folder: Path, recursive: bool) -> list[Path]:
 def collect(source: Path, *, tutorial: bool = False, recursive: bool = False) -> list[Notebook]:
     """The notebooks of a folder (or one file). USAGE when there is nothing to run; a file that is
     not a notebook is a Notebook with ``load_error`` (it fails alone)."""
-    if source.is_file():
+    if os.path.isfile(source):  # (never raises: a too-long or NUL-holding name is "not there")
         paths = [source]
-    elif source.is_dir():
+    elif os.path.isdir(source):
         paths = notebook_files(source, recursive)
     else:
         raise OperationError("USAGE", f"notebooks folder {source} does not exist", path=source)

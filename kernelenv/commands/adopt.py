@@ -33,16 +33,16 @@ from ..result import OperationError, Result
 def _targets(ctx: Context, paths: list[Path]) -> list[Path]:
     """The notebooks to adopt, each once (by real path), in a stable order."""
     for p in paths:
-        if not p.exists():
+        if not os.path.exists(p):  # (never raises: a too-long or NUL-holding name is "not there")
             raise OperationError("USAGE", f"{p} does not exist", hint="name notebooks or folders that exist", path=p)
     if not paths:
-        if not ctx.project.is_dir():
+        if not os.path.isdir(ctx.project):
             raise OperationError("PROJECT_NOT_FOUND", f"project folder {ctx.project} does not exist or is not a folder",
                                  project=ctx.project)
         paths = [ctx.project]
     found: list[Path] = []
     for p in paths:
-        found += nbrun.notebook_files(p, recursive=True) if p.is_dir() else [p]
+        found += nbrun.notebook_files(p, recursive=True) if os.path.isdir(p) else [p]
     seen: set[str] = set()
     unique = []
     for p in found:

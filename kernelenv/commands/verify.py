@@ -122,7 +122,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
     source = opts.notebooks or tutorial_dir()
     items = nbrun.collect(source, tutorial=opts.notebooks is None)
     chosen, not_chosen = select(items, opts.only)
-    named = {it.path for it in chosen} if (opts.only or source.is_file()) else set()
+    named = {it.path for it in chosen} if (opts.only or os.path.isfile(source)) else set()
     out_dir = opts.output or default_output(ctx, spec, explicit_project=opts.kernel is None)
     if os.path.realpath(out_dir) == os.path.realpath(source) or (ctx.project / "notebooks").resolve() == out_dir.resolve():
         raise OperationError("USAGE", f"the output folder {out_dir} holds notebooks to run: executed copies would replace them",
