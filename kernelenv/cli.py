@@ -140,6 +140,7 @@ def _verify(args: argparse.Namespace, r: Renderer) -> Result:
         notebooks=Path(args.notebooks).absolute() if args.notebooks else None,
         output=Path(args.output).absolute() if args.output else None,
         timeout=args.timeout,
+        keep_going=args.keep_going,
     )
     return verify.run(_ctx(args, r, args.project), opts)
 
@@ -149,6 +150,14 @@ def _notebooks(args: argparse.Namespace, r: Renderer) -> Result:
 
     return notebooks.run(
         _ctx(args, r, args.project), Path(args.dest).absolute() if args.dest else None, kernel=args.kernel, force=args.force
+    )
+
+
+def _adopt(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import adopt
+
+    return adopt.run(
+        _ctx(args, r, args.project), [Path(p).absolute() for p in args.paths], kernel=args.kernel, dry_run=args.dry_run
     )
 
 
@@ -250,17 +259,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="DIR", help="write executed notebooks here (default: PROJECT/.kernelenv/verify)")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds a notebook may run (default 600)")
     _scope(p)
+    p.add_argument("--keep-going", action="store_true", help="run every cell after a failure and report each failing cell")
     _common(p)
     p.set_defaults(handler=_verify)
 
     p = sub.add_parser("notebooks", help="copy the tutorial notebooks into the project, set to its kernel")
-    p.add_argument("dest", nargs="?", metavar="DEST", help="folder to copy into (default: PROJECT/notebooks)")
-    p.add_argument("--project", metavar="DIR", help="the project whose kernel the notebooks use (default: the current folder)")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--dest", metavar="DIR", help="folder to copy into (default: PROJECT/notebooks)")
     p.add_argument("--kernel", metavar="NAME", help="use this kernelspec instead of the project's")
     p.add_argument("--force", action="store_true", help="also overwrite notebooks you changed")
     _scope(p)
     _common(p)
     p.set_defaults(handler=_notebooks)
+
+    p = sub.add_parser("adopt", help="point notebooks' kernelspec metadata at the project's kernel (nothing else in them changes)")
+    p.add_argument("paths", nargs="*", metavar="NOTEBOOK_OR_DIR", help="notebooks or folders (default: every notebook in the project)")
+    p.add_argument("--project", metavar="DIR", help="the project whose kernel they get (default: the current folder)")
+    p.add_argument("--kernel", metavar="NAME", help="use this kernelspec instead of the project's")
+    p.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    _common(p)
+    p.set_defaults(handler=_adopt)
 
     p = sub.add_parser("pythons", help="every Python interpreter on this machine (cached: a warm call starts none)")
     _common(p)

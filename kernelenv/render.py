@@ -182,24 +182,64 @@ def _init(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cell_ref(e: dict[str, Any]) -> str:
+    """``In [34] (cell 75)``: the prompt Jupyter shows, then the position in the file."""
+    count, cell = e.get("execution_count"), e.get("cell")
+    if count is not None and cell is not None:
+        return f"In [{count}] (cell {cell})"
+    return f"cell {cell}" if cell is not None else ""
+
+
+def _first_line(text: Any) -> str:
+    lines = [ln.strip() for ln in str(text or "").splitlines() if ln.strip()]
+    return lines[0] + (" ..." if len(lines) > 1 else "") if lines else ""
+
+
+def notebook_error_lines(errors: list[dict[str, Any]], indent: str = "") -> list[str]:
+    """Where and what each failing cell raised (the same error in several cells is shown once)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for e in errors:
+        groups.setdefault((str(e.get("ename")), _first_line(e.get("evalue"))), []).append(e)
+    lines: list[str] = []
+    for (ename, evalue), same in groups.items():
+        e = same[0]
+        ref = _cell_ref(e)
+        where = ref + (f", line {e['line']}" if ref and e.get("line") else "")
+        if where:
+            lines.append(f"{indent}{where}: {e.get('source') or ''}".rstrip())
+        r = e.get("raised_in")
+        if r:
+            lines.append(f"{indent}  raised in {_cell_ref(r)}, line {r.get('line')}: {r.get('source') or ''}".rstrip())
+        lines.append(f"{indent}{ename}: {evalue}".rstrip())
+        if len(same) > 1:
+            lines.append(f"{indent}  (the same error in {', '.join(_cell_ref(x) for x in same[1:])})")
+        if e.get("fix"):
+            lines.append(f"{indent}fix: {e['fix']}")
+    return lines
+
+
 def _verify(d: dict[str, Any]) -> str:
     if not d:
         return ""
     k = d["kernel"]
     lines = [f"kernel {k['name']} ({k['python']})"]
+    pad = " " * 11
     for nb in d["notebooks"]:
         status = {"passed": "passed", "failed": "FAILED", "skipped": "skipped"}[nb["status"]]
         took = f"{nb['duration']:6.1f} s" if nb["status"] != "skipped" else "       "
-        lines.append(f"  {status:<7}  {took}  {nb['name']}")
-        e = nb.get("error")
-        if e:
-            where = f"cell {e['cell']}, line {e['line']}" if e.get("cell") and e.get("line") else (f"cell {e['cell']}" if e.get("cell") else "")
-            if where:
-                lines.append(f"           {where}: {e.get('source') or ''}".rstrip())
-            lines.append(f"           {e['ename']}: {e['evalue']}".rstrip())
-            if e.get("fix"):
-                lines.append(f"           fix: {e['fix']}")
+        errors = nb.get("errors") or ([nb["error"]] if nb.get("error") else [])
+        count = f"  ({len(errors)} failing cells)" if len(errors) > 1 else ""
+        lines.append(f"  {status:<7}  {took}  {nb['name']}{count}")
+        lines += notebook_error_lines(errors, pad)
+        skip = nb.get("skip")
+        if skip and skip.get("reason") != "not-selected":
+            lines.append(f"{pad}{skip['message']}")
+        if nb.get("fix") and not any(e.get("fix") == nb["fix"] for e in errors):
+            lines.append(f"{pad}fix: {nb['fix']}")
     lines.append(f"{d['passed']} passed, {d['failed']} failed, {d['skipped']} skipped in {d['duration']:.1f} s; executed notebooks in {d['output_dir']}")
+    adopt = d.get("adopt")
+    if adopt:
+        lines.append(f"{adopt['count']} notebook(s) name another kernel; to open them on {k['display_name']}: {adopt['fix']}")
     return "\n".join(lines)
 
 
@@ -208,6 +248,22 @@ def _notebooks(d: dict[str, Any]) -> str:
         return ""
     lines = [f"{nb['state']:<9} {nb['path']}" for nb in d["notebooks"]]
     lines.append(f"they open on kernel \"{d['kernel']['display_name']}\" ({d['kernel']['name']})")
+    return "\n".join(lines)
+
+
+def _adopt(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    lines = []
+    for nb in d["notebooks"]:
+        prev = nb.get("previous") or {}
+        was = f"  (was {prev.get('name') or 'no kernel'})" if nb["state"] in ("adopted", "would-adopt") else ""
+        lines.append(f"{nb['state']:<11} {nb['path']}{was}")
+        if nb.get("error"):
+            lines.append(f"            {nb['error']}")
+    k = d["kernel"]
+    verb = "would open" if d.get("dry_run") else "open"
+    lines.append(f"{d['adopted']} {verb} on kernel \"{k['display_name']}\" ({k['name']}), {d['unchanged']} unchanged, {d['failed']} failed")
     return "\n".join(lines)
 
 
@@ -307,4 +363,5 @@ HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
     "lock": _lock,
     "sync": _sync,
     "export": _export,
+    "adopt": _adopt,
 }

@@ -88,6 +88,29 @@ PRODUCERS.update({
     "export-ok.json": lambda j, t: run_cli("export", _locked(t), "--format", "dockerfile", "--json"),
 })
 
+
+def _user_notebook(path: Path, *cells: str) -> Path:
+    """A notebook of the user's that names the server's python3 kernel, as real ones do."""
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
+          "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 4}
+    path.write_text(json.dumps(nb, indent=1))
+    return path
+
+
+PRODUCERS.update({
+    "adopt-ok.json": lambda j, t: (
+        _user_notebook(_project(t, True) / "analysis.ipynb", "print(1)"),
+        run_cli("adopt", "--project", t / "demo", "--json"),
+    )[1],
+    "verify-skipped.json": lambda j, t: run_cli("verify", _project(t, True), "--json"),
+    "verify-keep-going.json": lambda j, t: run_cli(
+        "verify", _project(t, True), "--notebooks",
+        _user_notebook(t / "demo" / "mine.ipynb", "def half(x):\n    return x / 0", "half(3)", "y + 1"),
+        "--keep-going", "--json",
+    ),
+})
+
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
 

@@ -34,7 +34,7 @@ def test_copies_with_the_project_kernel(project, cli):
 
 def test_keeps_what_the_user_changed(project, cli):
     dest = project / "nb"
-    assert cli("notebooks", dest, "--project", project, "--json").rc == 0
+    assert cli("notebooks", project, "--dest", dest, "--json").rc == 0
     edited = dest / "01-numpy.ipynb"
     nb = nbformat.read(str(edited), as_version=4)
     nb.cells[2].source += "\nprint('my own line')"
@@ -46,15 +46,15 @@ def test_keeps_what_the_user_changed(project, cli):
     foreign = dest / "03-tensorflow.ipynb"
     foreign.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 
-    r = cli("notebooks", dest, "--project", project)
+    r = cli("notebooks", project, "--dest", dest)
     assert r.rc == 0, r
     assert "kept" in r.stdout and "--force" in r.stderr
-    r = cli("notebooks", dest, "--project", project, "--json")
+    r = cli("notebooks", project, "--dest", dest, "--json")
     states = {n["name"]: n["state"] for n in r.data["notebooks"]}
     assert states == {"00-environment": "unchanged", "01-numpy": "kept", "02-pandas": "unchanged", "03-tensorflow": "kept"}
     assert "my own line" in edited.read_text()
     assert "pandas 2" not in ran.read_text()  # refreshed on the run before
-    r = cli("notebooks", dest, "--project", project, "--force", "--json")
+    r = cli("notebooks", project, "--dest", dest, "--force", "--json")
     assert {n["name"]: n["state"] for n in r.data["notebooks"]}["01-numpy"] == "updated"
     assert "my own line" not in edited.read_text()
 
@@ -71,3 +71,17 @@ def test_no_kernel_for_the_project(jupyter, cli, tmp_path):
     assert r.rc == 1 and r.codes == ["KERNEL_NOT_FOUND"]
     assert "kernelenv create" in r.envelope["errors"][0]["hint"]
     assert not (p / "notebooks").exists()
+
+
+def test_positional_argument_is_the_project(project, cli, tmp_path):
+    """Issue 11 (6): `kernelenv notebooks PROJECT` means the project, as for create and verify."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r = cli("notebooks", project, "--json", cwd=elsewhere)
+    assert r.rc == 0, r
+    assert r.data["dest"] == str(project / "notebooks")
+    assert sorted(p.name for p in (project / "notebooks").iterdir()) == [
+        "00-environment.ipynb", "01-numpy.ipynb", "02-pandas.ipynb", "03-tensorflow.ipynb"]
+    assert not list(elsewhere.iterdir())
+    r = cli("notebooks", project, "--project", elsewhere, "--json", cwd=elsewhere)  # no second spelling of PROJECT
+    assert r.rc == 2 and r.codes == ["USAGE"], r

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from kernelenv.commands import verify
+from kernelenv import nbrun
 from conftest import make_project
 
 
@@ -35,9 +35,9 @@ def data_project(jupyter, cli, tmp_path):
 
 
 def test_tutorial_notebooks_shipped():
-    names = sorted(p.name for p in verify.tutorial_dir().glob("*.ipynb"))
+    names = sorted(p.name for p in nbrun.tutorial_dir().glob("*.ipynb"))
     assert names == ["00-environment.ipynb", "01-numpy.ipynb", "02-pandas.ipynb", "03-tensorflow.ipynb"]
-    for p in verify.tutorial_dir().glob("*.ipynb"):
+    for p in nbrun.tutorial_dir().glob("*.ipynb"):
         nb = nbformat.read(str(p), as_version=4)
         nbformat.validate(nb)
         assert nb.metadata["kernelenv"]["topic"]
@@ -46,19 +46,25 @@ def test_tutorial_notebooks_shipped():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), f"{p.name} ships outputs"
 
 
-def test_data_profile_passes_and_tensorflow_fails_with_fix(data_project, cli):
+def test_data_profile_passes_and_tensorflow_is_skipped_with_fix(data_project, cli):
     r = cli("verify", data_project, "--json")
-    assert r.rc == 1, r
-    assert r.envelope["status"] == "error" and r.envelope["errors"] == []
+    assert r.rc == 0, r  # a notebook the kernel cannot run, not asked for by name, is skipped
+    assert r.envelope["status"] == "ok" and r.envelope["errors"] == []
     rows = _by_name(r.data)
     for name in ("00-environment", "01-numpy", "02-pandas"):
         assert rows[name]["status"] == "passed", rows[name]
         assert Path(rows[name]["output"]).is_file()
+        assert rows[name]["skip"] is None and rows[name]["action"] is None
     tf = rows["03-tensorflow"]
-    assert tf["status"] == "failed" and tf["duration"] < 1
-    assert tf["error"]["ename"] == "ModuleNotFoundError"
-    assert tf["error"]["fix"] == f"kernelenv create {data_project} --profile dl"
-    assert (r.data["passed"], r.data["failed"], r.data["skipped"]) == (3, 1, 0)
+    assert tf["status"] == "skipped" and tf["duration"] == 0 and tf["error"] is None
+    assert tf["skip"]["reason"] == "missing-modules" and "tensorflow" in tf["skip"]["message"]
+    assert tf["fix"] == f"kernelenv create {data_project} --profile dl"
+    assert tf["action"] == {"label": "Install the dl profile", "argv": ["create", str(data_project), "--profile", "dl"]}
+    assert (r.data["passed"], r.data["failed"], r.data["skipped"]) == (3, 0, 1)
+    # asked for by name, it is a failure
+    by_name = cli("verify", data_project, "--only", "tensorflow", "--json")
+    assert by_name.rc == 1 and by_name.data["notebooks"][3]["status"] == "failed", by_name
+    assert by_name.data["notebooks"][3]["error"]["fix"] == f"kernelenv create {data_project} --profile dl"
     out = Path(r.data["output_dir"])
     assert out == data_project / ".kernelenv" / "verify"
     assert (data_project / ".kernelenv" / ".gitignore").read_text().strip().endswith("*")
@@ -75,6 +81,7 @@ def test_data_profile_passes_and_tensorflow_fails_with_fix(data_project, cli):
     assert r.rc == 0, r
     rows = _by_name(r.data)
     assert [rows[n]["status"] for n in sorted(rows)] == ["skipped", "passed", "passed", "skipped"]
+    assert rows["00-environment"]["skip"] == {"reason": "not-selected", "message": "not selected with --only"}
 
 
 def test_environment_notebook_shows_the_venv_python(data_project, cli):
@@ -94,6 +101,27 @@ def test_minimal_env_gets_the_data_profile_fix(jupyter, cli, tmp_path):
     assert f"fix: kernelenv create {project} --profile data" in r.stdout
 
 
+def test_minimal_env_skips_what_it_cannot_run(jupyter, cli, tmp_path):
+    """Issue 14: notebooks never run for a missing profile are skipped (with the fix), not failed."""
+    project = make_project(tmp_path, "bare")
+    assert cli("create", project, "--json").rc == 0
+    r = cli("verify", project, "--json")
+    assert r.rc == 0, r
+    rows = _by_name(r.data)
+    assert rows["00-environment"]["status"] == "passed"
+    for name, profile in (("01-numpy", "data"), ("02-pandas", "data"), ("03-tensorflow", "dl")):
+        row = rows[name]
+        assert row["status"] == "skipped" and row["error"] is None, row
+        assert row["skip"]["reason"] == "missing-modules"
+        assert row["action"] == {"label": f"Install the {profile} profile", "argv": ["create", str(project), "--profile", profile]}
+        assert row["fix"] == f"kernelenv create {project} --profile {profile}"
+    assert (r.data["passed"], r.data["failed"], r.data["skipped"]) == (1, 0, 3)
+    r = cli("verify", project)
+    assert r.rc == 0 and "1 passed, 0 failed, 3 skipped" in r.stdout
+    assert "skipped" in r.stdout and f"fix: kernelenv create {project} --profile data" in r.stdout
+    assert "the kernel's environment has no numpy (the data profile)" in r.stdout
+
+
 def test_user_notebooks_failure_names_cell_line_and_error(data_project, cli, tmp_path):
     mine = tmp_path / "mine"
     _write_nb(mine / "a-good.ipynb", "open('made-here.txt', 'w').write('x')\nprint('fine')")
@@ -103,15 +131,19 @@ def test_user_notebooks_failure_names_cell_line_and_error(data_project, cli, tmp
     assert r.rc == 1, r
     out = r.stdout
     assert "passed" in out and "a-good" in out
-    assert "cell 3, line 2: assert y == 3, 'y should be 3'" in out
+    assert "In [2] (cell 3), line 2: assert y == 3, 'y should be 3'" in out
     assert "AssertionError: y should be 3" in out
-    assert "cell 1, line 2: import sklearn" in out
+    assert "In [1] (cell 1), line 2: import sklearn" in out
     assert f"fix: kernelenv create {data_project} --with scikit-learn" in out
     assert "Traceback" not in out and "\x1b[" not in out
     assert (mine / "made-here.txt").exists()  # a user's notebook runs in its own folder
     r = cli("verify", data_project, "--notebooks", mine / "b-bad.ipynb", "--json")
     e = r.data["notebooks"][0]["error"]
-    assert (e["cell"], e["line"], e["ename"], e["fix"]) == (3, 2, "AssertionError", None)
+    assert (e["cell"], e["execution_count"], e["line"], e["ename"], e["fix"]) == (3, 2, 2, "AssertionError", None)
+    r = cli("verify", data_project, "--notebooks", mine / "c-needs.ipynb", "--json")
+    row = r.data["notebooks"][0]
+    assert row["action"] == {"label": "Install scikit-learn", "argv": ["create", str(data_project), "--with", "scikit-learn"]}
+    assert row["fix"] == row["error"]["fix"] == f"kernelenv create {data_project} --with scikit-learn"
 
 
 def test_notebooks_run_in_parallel(data_project, cli, tmp_path):

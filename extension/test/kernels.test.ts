@@ -32,7 +32,7 @@ describe("Show Kernels", () => {
     host.pickAnswers = [(items) => items[0].value, (items) => items.find((i) => i.value === "doctor")!.value];
     host.buttonFor = (_m, b) => (b.includes("Rebuild the Venv") ? "Rebuild the Venv" : undefined);
     await app.guard(() => showKernels(app));
-    assert.deepStrictEqual(spawn.verbs()[1], ["doctor", "demo", "--json"]);
+    assert.deepStrictEqual(spawn.verbs()[1], ["doctor", "--kernel", "demo", "--json"]);
     const w = host.shown.find((s) => s.kind === "warn")!;
     assert.strictEqual(w.message, "Kernelenv: Interpreter /home/ada/projects/demo/.venv/bin/python does not exist. (1 more problem in the log)");
     assert.deepStrictEqual(w.buttons, ["Rebuild the Venv", BUTTONS.showLog]);
@@ -55,7 +55,7 @@ describe("Remove Kernel", () => {
     host.pickAnswers = [(items) => items[0].value];
     await app.guard(() => removeKernel(app));
     const verbs = spawn.verbs();
-    assert.deepStrictEqual(verbs.slice(0, 3), [["list", "--json"], ["remove", "demo", "--dry-run", "--json"], ["remove", "demo", "--json"]]);
+    assert.deepStrictEqual(verbs.slice(0, 3), [["list", "--json"], ["remove", "--kernel", "demo", "--dry-run", "--json"], ["remove", "--kernel", "demo", "--json"]]);
     const confirm = host.shown.find((s) => s.kind === "confirm")!;
     assert.ok(confirm.message.includes("/home/ada/.local/share/jupyter/kernels/demo"), confirm.message);
     assert.ok(confirm.message.includes("/home/ada/projects/demo/.venv"), confirm.message);
@@ -66,7 +66,7 @@ describe("Remove Kernel", () => {
     const { host, spawn, app } = setup();
     host.confirmAnswer = false;
     await app.guard(() => removeKernel(app, "demo"));
-    assert.deepStrictEqual(spawn.verbs(), [["remove", "demo", "--dry-run", "--json"]]);
+    assert.deepStrictEqual(spawn.verbs(), [["remove", "--kernel", "demo", "--dry-run", "--json"]]);
   });
 
   it("an unknown kernel shows the CLI's sentence, without its code", async () => {

@@ -108,7 +108,7 @@ describe("Open Tutorial Notebooks", () => {
     };
     const { host, spawn, app } = setup({ notebooks });
     await app.guard(() => openTutorials(app));
-    assert.deepStrictEqual(spawn.verbs()[0], ["notebooks", "--project", "/home/ada/projects/demo", "--json"]);
+    assert.deepStrictEqual(spawn.verbs()[0], ["notebooks", "/home/ada/projects/demo", "--json"]);
     assert.strictEqual(spawn.calls[0].options.cwd, "/home/ada/projects/demo");
     assert.strictEqual(host.notebookTabs.length, 1);
     assert.strictEqual(host.notebookTabs[0].paths.length, 4);

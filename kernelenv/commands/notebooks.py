@@ -8,6 +8,8 @@ Contract:
   wrote (outputs and metadata may differ: running it is not changing it); a notebook the
   user edited, or one kernelenv did not write, is kept (``--force`` replaces it).
 - Per file the state is written, updated, unchanged or kept.
+- The project is ``ctx.project`` (the positional PROJECT, as for every verb); the copies go to
+  ``dest`` (``--dest``), default ``PROJECT/notebooks``.
 """
 from __future__ import annotations
 
@@ -16,10 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import files
+from .. import files, nbrun
 from ..context import Context
 from ..result import OperationError, Result
-from . import verify
 
 
 def sources_hash(nb: Any) -> str:
@@ -67,7 +68,7 @@ def _write(dest: Path, text: str) -> None:
 
 
 def run(ctx: Context, dest: Path | None, *, kernel: str | None = None, force: bool = False) -> Result:
-    spec = verify.find_kernel(ctx, kernel)
+    spec = nbrun.find_kernel(ctx, kernel)
     info = {"name": spec.name, "display_name": spec.display_name}
     target = dest or ctx.project / "notebooks"
     try:
@@ -75,7 +76,7 @@ def run(ctx: Context, dest: Path | None, *, kernel: str | None = None, force: bo
     except OSError as exc:
         raise OperationError("USAGE", f"cannot make {target}: {exc.strerror or exc}", path=target) from None
     rows = []
-    sources = sorted(verify.tutorial_dir().glob("*.ipynb"))
+    sources = sorted(nbrun.tutorial_dir().glob("*.ipynb"))
     for i, src in enumerate(sources, 1):
         text, _ = prepared(src, info)
         out = target / src.name

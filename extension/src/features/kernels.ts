@@ -51,7 +51,7 @@ export async function showKernels(app: App): Promise<void> {
 
 export async function doctor(app: App, cli: CliInvocation, kernel: KernelInfo): Promise<void> {
   const host = app.host;
-  const result = await app.runWithProgress(cli, `Kernelenv: checking ${kernel.displayName}`, "doctor", [kernel.name]);
+  const result = await app.runWithProgress(cli, `Kernelenv: checking ${kernel.displayName}`, "doctor", ["--kernel", kernel.name]);
   if (result.cancelled || (result.exitCode !== 0 && result.envelope.errors.length > 0)) {
     expectOk(result); // cancelled, or the CLI could not check: its sentence
   }
@@ -103,11 +103,11 @@ export async function removeKernel(app: App, name?: string): Promise<void> {
     name = entry.name;
   }
   // The CLI says exactly what it would delete.
-  const question = removeConfirmText(removeData(expectOk(await app.run(cli, "remove", [name, "--dry-run"]))));
+  const question = removeConfirmText(removeData(expectOk(await app.run(cli, "remove", ["--kernel", name, "--dry-run"]))));
   if (!(await host.confirm(question, "This cannot be undone.", BUTTONS.remove))) {
     return;
   }
-  const data = removeData(expectOk(await app.runWithProgress(cli, `Kernelenv: removing ${name}`, "remove", [name])));
+  const data = removeData(expectOk(await app.runWithProgress(cli, `Kernelenv: removing ${name}`, "remove", ["--kernel", name])));
   await refreshStatus(app);
   const gone = [data.kernelspecRemoved, data.venvRemoved].filter((p): p is string => !!p);
   void host.info(`Kernelenv: removed kernel '${data.name}' (deleted ${gone.join(" and ") || "nothing"}).`);

@@ -65,7 +65,7 @@ export async function openTutorials(app: App): Promise<void> {
     return;
   }
   const cli = await app.cli();
-  const d = notebooksData(expectOk(await app.runWithProgress(cli, "Kernelenv: copying the tutorial notebooks", "notebooks", ["--project", folder], folder)));
+  const d = notebooksData(expectOk(await app.runWithProgress(cli, "Kernelenv: copying the tutorial notebooks", "notebooks", [folder], folder)));
   for (const n of d.notebooks) {
     host.log.info(`${n.state} ${n.path}`);
   }
