@@ -29,6 +29,7 @@ ERROR_CODES = {
     "PROJECT_FILE_INVALID": "the project file has invalid TOML, an unknown key or a wrong type",
     "REQUIREMENTS_NOT_FOUND": "a requirements file given with -r does not exist",
     "PROFILE_UNAVAILABLE": "a profile cannot be satisfied for this Python",
+    "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -39,6 +40,7 @@ ERROR_CODES = {
     "LOCK_INVALID": "the lock file is corrupt or for another Python",
     "LOCK_NOT_FOUND": "the project has no kernelenv.lock (run `kernelenv lock`)",
     "EXPORT_EXISTS": "an export target exists and kernelenv did not write it (use --force)",
+    "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",
@@ -49,6 +51,8 @@ ERROR_CODES = {
     "RESOLVE_FAILED": "the packages asked for cannot be resolved together",
     "INTERRUPTED": "interrupted (Ctrl-C); what this run made was removed",
     "INTERNAL": "a bug in kernelenv: please report it",
+    "ENGINE_UNAVAILABLE": "no container engine (podman or docker) can run containers here",
+    "IMAGE_BUILD_FAILED": "building the container image failed",
 }
 
 
