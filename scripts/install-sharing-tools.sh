@@ -23,6 +23,14 @@ eg_venv="$cache/eg-venv"
 eg_src="$cache/eg-src"
 
 say() { printf '[install-sharing-tools] %s\n' "$*"; }
+# run a quiet step; its output is shown (the end of it) only when it fails
+logged() {
+    local log; log="$(mktemp)"
+    if ! "$@" </dev/null >"$log" 2>&1; then
+        tail -n 40 "$log"; rm -f "$log"; say "failed: $*"; exit 1
+    fi
+    rm -f "$log"
+}
 export DEBIAN_FRONTEND=noninteractive
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -87,7 +95,7 @@ else
     say "installing jupyter_enterprise_gateway==$eg_version into $eg_venv"
     rm -rf "$eg_venv"
     python3 -m venv "$eg_venv"
-    "$eg_venv/bin/python" -m pip install -q "jupyter_enterprise_gateway==$eg_version" docker websocket-client </dev/null
+    logged "$eg_venv/bin/python" -m pip install "jupyter_enterprise_gateway==$eg_version" docker websocket-client
     say "installed $("$eg_venv/bin/python" -c "import importlib.metadata as m; print(m.version('jupyter_enterprise_gateway'))")"
 fi
 
@@ -98,7 +106,7 @@ if [ -f "$eg_src/.version" ] && [ "$(cat "$eg_src/.version")" = "$eg_version" ] 
 else
     say "fetching the jupyter_enterprise_gateway==$eg_version sdist from PyPI"
     tmp="$(mktemp -d)"
-    "$eg_venv/bin/python" -m pip download -q --no-deps --no-binary :all: -d "$tmp" "jupyter_enterprise_gateway==$eg_version" </dev/null
+    logged "$eg_venv/bin/python" -m pip download --no-deps --no-binary :all: -d "$tmp" "jupyter_enterprise_gateway==$eg_version"
     rm -rf "$eg_src" && mkdir -p "$eg_src"
     tar -xzf "$tmp"/*.tar.gz -C "$eg_src" --strip-components=1
     rm -rf "$tmp"
