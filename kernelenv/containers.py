@@ -451,6 +451,24 @@ def container_mark(spec: kernelspec.Spec) -> dict[str, Any] | None:
     return box if isinstance(box, dict) and isinstance(box.get("image"), str) else None
 
 
+def problems(spec: kernelspec.Spec) -> list[dict[str, str]]:
+    """What stops container kernel ``spec`` from starting, without starting it (for doctor):
+    its engine does not answer, or its image is gone. Each: code, message, fix. [] when fine
+    or when ``spec`` is not a container kernel of kernelenv's."""
+    box = container_mark(spec)
+    if box is None:
+        return []
+    project = (spec.mark or {}).get("project")
+    rebuild = f"kernelenv container {project} --name {spec.name}" if project else f"kernelenv remove {spec.name}"
+    try:
+        engine = detect(str(box.get("engine") or "auto"))
+    except OperationError as exc:
+        return [{"code": "engine-unavailable", "message": exc.info.message, "fix": exc.info.hint or ""}]
+    if image_info(engine, str(box["image"])) is None:
+        return [{"code": "image-missing", "message": f"the image {box['image']} is not on this machine", "fix": rebuild}]
+    return []
+
+
 # orphans ------------------------------------------------------------------------------------------------
 @dataclass
 class Container:

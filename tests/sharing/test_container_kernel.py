@@ -268,6 +268,8 @@ def test_remove_takes_only_the_image_kernelenv_built(kernel_image, base_image, j
     second = kernelspec.read(jupyter.kernels / "rmtest-2")
     assert cli("remove", "rmtest-2", "--json").rc == 0
     assert containers.remove_image(second, search)["reason"] == "kernelenv did not build it" and support.image_id(built)
+    assert containers.problems(first) == []
     assert containers.remove_image(first, search) == {"image": built, "removed": True, "reason": None}
     assert support.image_id(built) is None
+    assert [p["code"] for p in containers.problems(first)] == ["image-missing"]  # what doctor would report
     assert support.image_id(image)  # the shared image is untouched
