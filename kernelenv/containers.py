@@ -598,16 +598,6 @@ def remove_orphans(engines: list[Engine] | None = None, *, dry_run: bool = False
     return out
 
 
-def stop_kernel_containers(engine: Engine, kernel: str) -> list[str]:
-    """Remove every container of kernel ``kernel`` on this machine (running or not); their ids."""
-    host = socket.gethostname()
-    ids = [c.id for c in containers(engine) if c.kernel == kernel and c.labels.get(LABEL_HOST) == host]
-    if ids:
-        args = ["rm", "-f", "-t", "0", *ids] if engine.name == "podman" else ["rm", "-f", *ids]
-        engine.run(*args, timeout=60)
-    return ids
-
-
 # images kernelenv built --------------------------------------------------------------------------------
 def remove_image(spec: kernelspec.Spec, search_path: list[Path]) -> dict[str, Any]:
     """After ``remove`` deleted container kernel ``spec`` (read before the deletion): remove the
