@@ -201,7 +201,16 @@ def _export(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import export
 
     out = Path(args.output).absolute() if args.output else None
-    return export.run(_ctx(args, r, args.project), args.format, output=out, force=args.force)
+    return export.run(_ctx(args, r, args.project), args.format, output=out, force=args.force,
+                      base_image=args.base_image, image=args.image)
+
+
+def _container(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import container
+
+    opts = container.ContainerOptions(image=args.image, base_image=args.base_image, engine=args.engine,
+                                      name=args.name, display_name=args.display_name)
+    return container.run(_ctx(args, r, args.project), opts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -342,14 +351,28 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_sync)
 
-    p = sub.add_parser("export", help="share the locked env: pinned requirements, a Dockerfile or a devcontainer")
+    p = sub.add_parser("export", help="share the locked env: pinned requirements, a Dockerfile, a devcontainer, Enterprise Gateway specs")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
-    p.add_argument("--format", required=True, choices=("requirements", "dockerfile", "devcontainer"))
-    p.add_argument("--output", metavar="PATH", help="file (or, for devcontainer, folder) to write")
+    p.add_argument("--format", required=True, choices=("requirements", "dockerfile", "devcontainer", "enterprise-gateway"))
+    p.add_argument("--output", metavar="PATH", help="file (or, for devcontainer and enterprise-gateway, folder) to write")
+    p.add_argument("--base-image", metavar="IMAGE", help="dockerfile/devcontainer: the image to build on (default: python:X.Y-slim)")
+    p.add_argument("--image", metavar="IMAGE", help="enterprise-gateway: the kernel image to extend (default: the project's `kernelenv container` image)")
     p.add_argument("--force", action="store_true", help="replace a file kernelenv did not write")
     _scope(p)
     _common(p)
     p.set_defaults(handler=_export)
+
+    p = sub.add_parser("container", help="build the project's image from kernelenv.lock and register a kernel that runs in it")
+    p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
+    p.add_argument("--image", metavar="IMAGE", help="use this image (with ipykernel) instead of building one")
+    p.add_argument("--base-image", metavar="IMAGE", help="build on this image (default: python:X.Y-slim, X.Y the lock's)")
+    p.add_argument("--engine", choices=("auto", "podman", "docker"), default="auto", help="default: podman, else docker")
+    p.add_argument("--name", help="kernel name (default: the project folder's, plus -container)")
+    p.add_argument("--display-name", help="name shown in Jupyter (default: 'PROJECT (container): Python X.Y')")
+    p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
+    _scope(p)
+    _common(p)
+    p.set_defaults(handler=_container)
     return parser
 
 

@@ -345,7 +345,26 @@ def _export(d: dict[str, Any]) -> str:
         lines.append(f"build it: docker build -t {d['kernel']} {d['project']}")
     elif d.get("format") == "devcontainer":
         lines.append("open the project in VS Code: Dev Containers: Reopen in Container")
+    elif d.get("format") == "enterprise-gateway":
+        lines.append(f"build the EG image: podman build -t {d['eg_image']} {d['folder']}")
+        missing = [l for l in d.get("launchers", []) if not l.get("present")]
+        if missing:
+            lines.append(f"copy EG's launchers from its source distribution (pip download --no-deps --no-binary :all: "
+                         f"jupyter_enterprise_gateway=={d['eg_version']}):")
+            lines += [f"  {l['source']} -> {l['path']}" for l in missing]
+        lines.append(f"then put {d['folder']} on the gateway's JUPYTER_PATH")
     return "\n".join(lines)
+
+
+def _container(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    k, img = d["kernel"], d["image"]
+    return (
+        f"image     {img['name']} ({img['state']}, Python {img['python']['version']}, {d['engine']['name']})\n"
+        f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n"
+        f"  shows as \"{k['display_name']}\"; each start runs a container labelled kernelenv.kernel={k['name']}"
+    )
 
 
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -364,4 +383,5 @@ HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
     "sync": _sync,
     "export": _export,
     "adopt": _adopt,
+    "container": _container,
 }

@@ -35,6 +35,7 @@ ERROR_CODES = {
     "REQUIREMENT_INVALID": "a package requirement (--with, a requirements file, the project file) is not a PEP 508 requirement",
     "PATH_INVALID": "a path holds a control character (a newline, a tab...) that would break scripts and files",
     "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
+    "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -49,6 +50,7 @@ ERROR_CODES = {
     "VENV_ELSEWHERE": "the venv was made at another place (its scripts run another venv's python) and is not kernelenv's to rebuild",
     "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
     "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
+    "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",
@@ -60,6 +62,8 @@ ERROR_CODES = {
     "INTERRUPTED": "interrupted (Ctrl-C); what this run made was removed",
     "REMOVE_FAILED": "a folder could not be removed (permissions, a read-only file system); nothing was removed",
     "INTERNAL": "a bug in kernelenv: please report it",
+    "ENGINE_UNAVAILABLE": "no container engine (podman or docker) can run containers here",
+    "IMAGE_BUILD_FAILED": "building the container image failed",
 }
 
 

@@ -111,6 +111,23 @@ PRODUCERS.update({
     ),
 })
 
+
+def _container_image() -> str:
+    """The image tests/sharing builds (podman; a skip where podman cannot run)."""
+    from sharing import support
+
+    return support.kernel_image()[1]
+
+
+PRODUCERS.update({
+    "container-ok.json": lambda j, t: run_cli("container", _locked(t), "--image", _container_image(), "--json"),
+    "container-error-engine-unavailable.json": lambda j, t: run_cli(
+        "container", _locked(t), "--engine", "docker", "--json", env={"PATH": str(t)}),
+    "export-enterprise-gateway-ok.json": lambda j, t: run_cli(
+        "export", _locked(t), "--format", "enterprise-gateway", "--image", "localhost/kernelenv-demo-container:latest", "--json"),
+})
+SLOW = {"container-ok.json"}  # builds (once) and runs a container image
+
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
 
@@ -121,7 +138,8 @@ def test_every_fixture_has_a_producer():
     assert sorted(set(PRODUCERS) - set(files)) == []
 
 
-@pytest.mark.parametrize("fixture", sorted(p.name for p in ENVELOPES.glob("*.json")))
+@pytest.mark.parametrize("fixture", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                     for n in sorted(p.name for p in ENVELOPES.glob("*.json"))])
 def test_real_envelope_matches_fixture(fixture, jupyter, tmp_path):
     expected = json.loads((ENVELOPES / fixture).read_text())
     real = PRODUCERS[fixture](jupyter, tmp_path)

@@ -1,5 +1,6 @@
 """export: the files parse (dockerfile_parse, json), and the Dockerfile's steps, run here for real
-with the image's paths moved under a temp folder, build a working kernel (no Docker engine here)."""
+with the image's paths moved under a temp folder, build a working kernel. (tests/sharing builds
+the same Dockerfile with podman.)"""
 from __future__ import annotations
 
 import json
@@ -54,7 +55,8 @@ def _build_here(dockerfile: Path, context: Path, root: Path) -> dict:
     bindir = root / "image-bin"  # the base image's `python` is the one running these tests
     bindir.mkdir(parents=True)
     short = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    os.symlink(Path(sys.base_prefix) / "bin" / f"python{short}", bindir / "python")
+    for exe in ("python", "python3"):
+        os.symlink(Path(sys.base_prefix) / "bin" / f"python{short}", bindir / exe)
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     env["PATH"] = f"{bindir}{os.pathsep}{env['PATH']}"
     seen = []
@@ -73,7 +75,7 @@ def _build_here(dockerfile: Path, context: Path, root: Path) -> dict:
         elif ins == "RUN":
             done = subprocess.run(["/bin/sh", "-c", sub(value)], env=env, capture_output=True, text=True, timeout=900)
             assert done.returncode == 0, (value, done.stdout[-3000:], done.stderr[-3000:])
-    assert seen.count("RUN") == 2
+    assert seen.count("RUN") == 3  # the Python check, the venv from the lock, the kernelspec
     return env
 
 
@@ -123,3 +125,26 @@ def test_export_needs_a_lock_and_keeps_foreign_files(tmp_path, cli):
     r = cli("export", proj, "--format", "dockerfile", "--json")
     assert r.rc == 1 and r.codes == ["EXPORT_EXISTS"] and (proj / "Dockerfile").read_text() == "FROM scratch\n"
     assert cli("export", proj, "--format", "dockerfile", "--force", "--json").rc == 0
+
+
+def test_base_image_and_the_python_check(locked, cli):
+    r = cli("export", locked, "--format", "devcontainer", "--base-image", "localhost/debian-py:bookworm", "--json")
+    assert r.rc == 0 and r.data["base_image"] == "localhost/debian-py:bookworm", r
+    parser = DockerfileParser(path=str(locked / ".devcontainer" / "Dockerfile"))
+    steps = [(s["instruction"], s["value"]) for s in parser.structure if s["instruction"] != "COMMENT"]
+    assert steps[0] == ("FROM", "localhost/debian-py:bookworm")
+    check = next(v for i, v in steps if i == "RUN")
+    assert "python3 -c" in check and "'3.11'" in check.replace('"', "'")
+    # the check stops a build on a Python that is not the lock's, with a sentence
+    lock = lockfile.read(locked / "kernelenv.lock")
+    from kernelenv import images
+
+    for version, ok in (("3.11", True), ("3.12", False)):
+        lock.python = version
+        body = images.python_check(lock.python)
+        done = subprocess.run(["/bin/sh", "-c", body.replace("python3", sys.executable, 1)], capture_output=True, text=True)
+        assert (done.returncode == 0) == ok, done
+        if not ok:
+            assert "kernelenv.lock is for Python 3.12, this base image has Python 3.11" in done.stderr
+    assert cli("export", locked, "--format", "requirements", "--base-image", "x:1", "--json").codes == ["USAGE"]
+    assert cli("export", locked, "--format", "dockerfile", "--base-image", "Not An Image", "--json").codes == ["USAGE"]
