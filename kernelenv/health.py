@@ -43,6 +43,12 @@ class Reason(str, Enum):
     DUPLICATE_DISPLAY_NAME = "duplicate-display-name"
     NOT_ON_JUPYTER_PATH = "not-on-jupyter-path"
     CHECK_FAILED = "check-failed"
+    VSCODE_RENAMED = "vscode-renamed"
+    VSCODE_HIDDEN = "vscode-hidden"
+    VSCODE_NOT_SEARCHED = "vscode-not-searched"
+    ENGINE_UNAVAILABLE = "engine-unavailable"
+    IMAGE_MISSING = "image-missing"
+    ORPHAN_CONTAINER = "orphan-container"
 
     def __str__(self) -> str:
         return self.value
@@ -69,6 +75,12 @@ MESSAGES: dict[Reason, str] = {
     Reason.DUPLICATE_DISPLAY_NAME: "the display name {display_name!r} is also used by {others}",
     Reason.NOT_ON_JUPYTER_PATH: "{kernels_dir} is not on Jupyter's search path: Jupyter and VS Code do not list this kernel",
     Reason.CHECK_FAILED: "could not check this kernel: {error}",
+    Reason.VSCODE_RENAMED: "{text}",
+    Reason.VSCODE_HIDDEN: "{text}",
+    Reason.VSCODE_NOT_SEARCHED: "{text}",
+    Reason.ENGINE_UNAVAILABLE: "{text}",
+    Reason.IMAGE_MISSING: "{text}",
+    Reason.ORPHAN_CONTAINER: "container {id} of kernel {kernel} ({engine}) is left running: {reason}",
 }
 
 

@@ -16,6 +16,7 @@ Contract:
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -106,11 +107,13 @@ class VenvIdentity:
 
 def inspect(path: Path) -> VenvIdentity:
     """What the venv at ``path`` is, from its files alone (nothing is run)."""
-    if path.is_symlink():
-        return VenvIdentity(path, Kind.LINK)
-    if not path.exists():
+    try:
+        st = os.lstat(path)
+    except OSError:  # absent, or a name no file can have (too long, a file as a folder)
         return VenvIdentity(path, Kind.ABSENT)
-    if not path.is_dir():
+    if stat.S_ISLNK(st.st_mode):
+        return VenvIdentity(path, Kind.LINK)
+    if not stat.S_ISDIR(st.st_mode):
         return VenvIdentity(path, Kind.NOT_A_VENV)
     mark = venvmod.read_mark(path)
     here = venvmod.mark_names(path, mark)

@@ -62,7 +62,21 @@ class KernelRow:
 
     @property
     def python(self) -> str | None:
+        """argv[0]: the interpreter, or for a container kernel the engine that starts it."""
         return self.spec.argv0
+
+    @property
+    def container(self) -> dict[str, Any] | None:
+        """What a container kernel of kernelenv's runs in (engine, image...), else None."""
+        from . import containers
+
+        return containers.container_mark(self.spec)
+
+    @property
+    def kernel_python(self) -> str | None:
+        """The python the kernel runs: argv[0], or inside a container the image's (its mark says)."""
+        box = self.container
+        return (self.mark or {}).get("python") if box else self.python
 
     @property
     def mark(self) -> dict[str, Any] | None:
@@ -107,7 +121,7 @@ class KernelRow:
             "name": self.name,
             "display_name": self.display_name,
             "resource_dir": str(self.resource_dir),
-            "python": self.python,
+            "python": self.kernel_python,
             "language": self.language,
             "owned": self.owned,
             "project": self.project,
@@ -116,6 +130,7 @@ class KernelRow:
             "reasons": [p.reason.value for p in self.problems],
             "problems": [p.message for p in self.problems],
             "encryption": "on" if kernelspec.advertises_encryption(self.spec) else "off",
+            "container": {k: self.container.get(k) for k in ("engine", "image", "built")} if self.container else None,
         }
 
 

@@ -134,8 +134,10 @@ def fix_for(spec: kernelspec.Spec, modules: list[str]) -> tuple[str, dict[str, A
 
 def missing_modules(spec: kernelspec.Spec, modules: list[str]) -> list[str]:
     """Which of ``modules`` the kernel's interpreter cannot import (find_spec, nothing imported)."""
-    if not modules or not spec.argv0:
-        return []
+    from . import containers
+
+    if not modules or not spec.argv0 or containers.container_mark(spec) is not None:
+        return []  # a container kernel's python is inside its image: the notebook itself tells
     code = (
         "import importlib.util as u, json, sys\n"
         "print(json.dumps([m for m in sys.argv[1:] if u.find_spec(m) is None]))"
@@ -428,7 +430,7 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
 
     client = NotebookClient(
         nb, km=km, kernel_name=spec.name, timeout=int(timeout), startup_timeout=120, allow_errors=keep_going,
-        resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate", on_cell_execute=on_cell_execute,
+        resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="graceful", on_cell_execute=on_cell_execute,
     )
     error: BaseException | None = None
     if log_path is not None:
@@ -451,7 +453,7 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
         atexit.unregister(client._cleanup_kernel)
         if km.has_kernel:  # cancelled before nbclient could clean up
             try:
-                await km.shutdown_kernel(now=True)
+                await km.shutdown_kernel(now=False)  # a container kernel's container ends with it
             except Exception:
                 pass
         if log_path is not None:

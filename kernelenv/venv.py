@@ -41,7 +41,7 @@ def bin_dir(venv: Path) -> Path:
 
 
 def is_venv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
+    return os.path.isfile(path / "pyvenv.cfg")  # never raises (Path.is_file does on a too-long name)
 
 
 def read_cfg(venv: Path) -> dict[str, str]:

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .. import health, identity, installer, kernels, lockfile, proc
+from .. import containers, health, identity, installer, kernels, lockfile, proc, vscode
 from .. import venv as venvmod
 from ..context import Context
 from ..health import Problem, Reason
@@ -177,8 +177,8 @@ def start_probe(name: str, resource_dir: Path, timeout: float) -> dict[str, Any]
             if kc is not None:
                 kc.stop_channels()
             try:
-                if km.has_kernel:
-                    km.shutdown_kernel(now=True)
+                if km.has_kernel:  # asked to stop: a container kernel's container ends with it
+                    km.shutdown_kernel(now=False)
             except Exception:
                 pass
 
@@ -224,6 +224,13 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
         problems.append(_problem(Reason.INVALID_SPEC, row.problems[0].facts,
                                  _respec_fix(row, argv0) if row.owned else _remove_fix(row)))
         return _finish(out, problems)
+    problems += _vscode_problems(row)
+    if row.container is not None:
+        boxed = containers.problems(row.spec)
+        for p in boxed:
+            problems.append(_problem(Reason(p["code"]), {"text": p["message"]}, _fix(p["fix"])))
+        if boxed:
+            return _finish(out, problems)
     if venv is not None and venvmod.is_venv(venv):
         base, exists = venvmod.base_interpreter(venv)
         out["base_interpreter"] = base
@@ -258,7 +265,8 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
         if not res["ok"]:
             problems.append(_problem(Reason.START_FAILED, {"error": res["error"]}, _respec_fix(row, argv0)))
         elif argv0:
-            wanted = argv0 if os.path.isabs(argv0) else (shutil.which(argv0) or argv0)
+            kernel_python = row.kernel_python or argv0
+            wanted = kernel_python if os.path.isabs(kernel_python) else (shutil.which(kernel_python) or kernel_python)
             if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
                 bare = f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)" if not os.path.isabs(argv0) else ""
                 problems.append(_problem(Reason.WRONG_INTERPRETER, {"running": res["executable"], "wanted": wanted, "bare": bare},
@@ -282,6 +290,25 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             fix = _fix(f"kernelenv register {q(row.venv or venv or argv0)} --name {q(row.name)} --display-name {q(new)} --force")
         problems.append(_problem(Reason.DUPLICATE_DISPLAY_NAME, {"display_name": row.display_name, "others": ", ".join(others)}, fix))
     return _finish(out, problems)
+
+
+def _vscode_problems(row: KernelRow) -> list[dict[str, Any]]:
+    """What VS Code's Jupyter extension would do wrong with this spec (renamed, hidden): see kernelenv/vscode.py.
+
+    A spec in a folder VS Code does not search is a note of the run (Jupyter still finds it), not a problem.
+    """
+    found = vscode.findings(str(row.resource_dir), row.spec.data or {}, exists=os.path.exists, searched=None)
+    out = []
+    for f in found:
+        if f.code == Reason.VSCODE_RENAMED.value and row.owned and row.project:
+            fix = _create_fix(row)  # writes the spec again, in the form VS Code names by its folder
+        elif f.code == Reason.VSCODE_RENAMED.value:
+            fix = _fix(f"edit {q(row.resource_dir / 'kernel.json')}: keep argv to [python, -m, ipykernel_launcher, -f, "
+                       "{connection_file}] and remove any 'name' key (or call the display name 'Python 3...')")
+        else:
+            fix = _respec_fix(row, row.python)
+        out.append(_problem(Reason(f.code), {"text": f.message}, fix))
+    return out
 
 
 def _conflict_problem(python: Path, found: list[installer.Conflict]) -> dict[str, Any]:
@@ -345,13 +372,24 @@ def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout:
     notes = []
     if not ctx.on_jupyter_path and any(Path(r["resource_dir"]).parent == ctx.kernels_dir for r in results):
         notes.append(Problem(Reason.NOT_ON_JUPYTER_PATH, {"kernels_dir": ctx.kernels_dir}).message)
-    count = sum(len(r["problems"]) for r in results)
+    searched = vscode.searched_dirs(str(Path.home()), os.environ.get("JUPYTER_PATH"))
+    unsearched = sorted({str(r.kernels_dir) for r in chosen if str(r.kernels_dir) not in searched})
+    if unsearched:
+        notes.append(Problem(Reason.VSCODE_NOT_SEARCHED, {"text": f"VS Code's Jupyter extension does not look in {', '.join(unsearched)} "
+                                                                   f"(it searches {', '.join(searched)}): its kernels show there only "
+                                                                   "through the Python extension, under another name"}).message)
+    orphans: list[dict[str, Any]] = []
+    if all_ or any(r.container is not None for r in chosen):  # containers a killed launcher left running
+        orphans = [{**o, **_problem(Reason.ORPHAN_CONTAINER, o, _fix("kernelenv prune", ["prune"], "Remove them"))}
+                   for o in containers.find_orphans()]
+    count = sum(len(r["problems"]) for r in results) + len(orphans)
     return Result(
         "doctor",
         {
             "kernels": results,
             "problems": count,
-            "fixes": [p["fix"] for r in results for p in r["problems"]],
+            "fixes": [p["fix"] for r in results for p in r["problems"]] + [o["fix"] for o in orphans[:1]],
+            "orphans": orphans,
             "jobs": jobs,
             "notes": notes,
             "durations": {"total": round(time.monotonic() - t0, 3)},

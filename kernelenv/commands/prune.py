@@ -7,7 +7,8 @@ Contract:
   With ``delete_venvs`` a venv is deleted only when identity.py says kernelenv made it there, it
   holds nothing that can be recovered, and no other spec uses it.
 - Specs an interrupted ``--force`` replacement left aside are put back; venvs an interrupted
-  rebuild moved aside are put back (or swept when the new one was finished).
+  rebuild moved aside are put back (or swept when the new one was finished); containers of
+  container kernels whose launcher is gone (killed with -9) are removed.
 - Each removal holds the same locks ``remove`` and ``create`` hold. ``dry_run`` touches nothing and
   reports exactly what a run would do.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import health, identity, kernels, locks, specstore
+from .. import containers, health, identity, kernels, locks, specstore
 from .. import venv as venvmod
 from ..context import Context
 from ..result import OperationError, Result
@@ -77,7 +78,15 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
             "venv_removed": venv_removed,
             "venv_kept_reason": venv_kept,
         })
-    return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "dry_run": dry_run})
+    containers_removed = _orphans(dry_run) if any(r.container is not None for r in all_rows) else []
+    return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed,
+                            "dry_run": dry_run})
+
+
+def _orphans(dry_run: bool) -> list[dict[str, object]]:
+    """Containers of kernelenv kernels whose launcher is gone (a kernel killed with -9), where an engine runs."""
+    engines = containers.available()
+    return containers.remove_orphans(engines, dry_run=dry_run) if engines else []
 
 
 def _remove(row: kernels.KernelRow, venv: Path | None) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import identity, kernels, locks, specstore
+from .. import containers, identity, kernels, locks, specstore
 from .. import venv as venvmod
 from ..context import Context
 from ..result import OperationError, Result
@@ -67,6 +67,10 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
             all_rows = kernels.rows(ctx)
             deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
             _remove(row, deleting)
+    image = None
+    if row is not None and row.container is not None:  # the image kernelenv built for it, unless another kernel uses it
+        image = {"image": row.container.get("image"), "removed": False, "reason": "dry run"} if dry_run else \
+            containers.remove_image(row.spec, ctx.search_path)
     return Result(
         "remove",
         {
@@ -74,6 +78,7 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
             "kernelspec_removed": row.resource_dir if row else None,
             "venv_removed": deleting,
             "venv_kept_reason": kept,
+            "image": image,
             "dry_run": dry_run,
         },
     )
