@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .result import Result
@@ -105,18 +106,32 @@ def _create(d: dict[str, Any]) -> str:
         return ""
     k = d["kernel"]
     venv_line = "created" if d.get("venv_created") else "reused"
+    if d.get("rebuilt"):
+        venv_line = f"rebuilt: {d['rebuilt']}"
     names = d["installed"]
     inst = (f"{len(names)} packages: " if len(names) > 1 else "") + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     inst = inst if names else "nothing (all present)"
-    return (
-        f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})\n"
-        f"installed {inst}\n"
-        f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n"
-        f"\n"
-        f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.\n"
-        f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel > \"{k['display_name']}\"\n"
-        f"  (or Python Environments > {d['venv']}). If it is not listed yet, reload the window."
-    )
+    lines = [
+        f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})",
+        f"installed {inst}",
+        f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}",
+    ]
+    if d.get("not_carried"):
+        lines.append(f"not carried over (installed from a path or URL: install them again): {', '.join(d['not_carried'])}")
+    if len(d.get("repointed") or []) > 1:
+        lines.append(f"re-pointed kernel(s) {', '.join(d['repointed'][1:])} at this venv")
+    for line in d.get("recovered") or []:
+        lines.append(f"recovered: {line}")
+    lines.append("")
+    if k.get("on_jupyter_path") is False:
+        data_dir = Path(k["resource_dir"]).parent.parent
+        lines.append(f"note: Jupyter does not search {data_dir / 'kernels'}: add {data_dir} to JUPYTER_PATH"
+                     " (or use --user) for Jupyter and VS Code to list it.")
+    lines.append(f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.")
+    lines.append(f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel... > \"{k['display_name']}\"")
+    lines.append("  (with the Python extension also under Python Environments, as its venv). If it is not listed yet,"
+                 " reload the window.")
+    return "\n".join(lines)
 
 
 def _register(d: dict[str, Any]) -> str:
