@@ -177,7 +177,7 @@ def _prune(args: argparse.Namespace, r: Renderer) -> Result:
 def _repair(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import repair
 
-    return repair.run(_ctx(args, r, args.project))
+    return repair.run(_ctx(args, r, args.project), dry_run=args.dry_run)
 
 
 def _lock(args: argparse.Namespace, r: Renderer) -> Result:
@@ -327,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair", help="rebuild a moved or broken project's venv in place, keeping its kernel's name")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be rebuilt and re-pointed, change nothing")
     _python_installer(p)
     _scope(p)
     _common(p)

@@ -322,6 +322,9 @@ def _repair(d: dict[str, Any]) -> str:
     if not d:
         return ""
     k = d["kernel"]
+    if d.get("dry_run"):
+        return (f"would rebuild {d['venv']} from the {d['source']} ({d['venv_is']})\n"
+                f"would re-point kernel {', '.join(d['repointed'])} -> {d['venv']}")
     return (
         f"rebuilt {d['venv']} from the {d['source']} (Python {d['python']['version']})\n"
         f"kernel {', '.join(d['repointed'])} re-pointed -> {k['python']}\n"
