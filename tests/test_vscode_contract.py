@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kernelenv import kernelspec, pythons, vscode
+from kernelenv import kernelspec, pythons, specstore, vscode
 
 from conftest import Jupyter, make_project, run_cli
 
@@ -243,7 +243,7 @@ class World:
         return [Path(d) for d in vscode.searched_dirs(str(self.j.home), self.env["JUPYTER_PATH"])]
 
     def specs(self) -> list[tuple[str, dict | None]]:
-        return [(str(s.resource_dir), s.data) for s in kernelspec.scan(self.kernel_dirs())]
+        return [(str(s.resource_dir), s.data) for s in specstore.scan(self.kernel_dirs())]
 
 
 @pytest.fixture(scope="module")
