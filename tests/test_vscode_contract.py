@@ -236,7 +236,7 @@ class World:
         name = res.data["kernel"]["name"]
         assert kernel is None or name == kernel
         self.expected[name] = project
-        nbs = self.cli("notebooks", "--project", project, *(["--kernel", name] if "--prefix" in args else []))
+        nbs = self.cli("notebooks", project, *(["--kernel", name] if "--prefix" in args else []))
         self.notebooks += [(Path(n["path"]), name) for n in nbs.data["notebooks"]]
 
     def kernel_dirs(self) -> list[Path]:
