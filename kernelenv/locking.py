@@ -17,6 +17,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Collection
 
 from . import __version__, installer, lockfile, pythons, requirements
 from . import venv as venvmod
@@ -25,14 +26,17 @@ from .context import Context
 ALWAYS = ["ipykernel", "pip"]
 
 
-def requested(venv: Path, packages: list[str]) -> tuple[list[str], list[str]]:
-    """The requirement lines to resolve and the distributions left out (installed from a path or URL)."""
+def requested(venv: Path, packages: list[str], exclude: Collection[str] = ()) -> tuple[list[str], list[str]]:
+    """The requirement lines to resolve and the distributions left out (installed from a path or URL).
+
+    ``exclude``: names of installed distributions not to lock (being dropped).
+    """
     named = requirements.names(packages)
     lines = list(packages)
     skipped: list[str] = []
     if venvmod.is_venv(venv):  # what is installed stays at its version, unless asked otherwise
         frozen, skipped = installer.freeze(venv)
-        kept = [f for f in frozen if requirements.names([f]).isdisjoint(named)]
+        kept = [f for f in frozen if requirements.names([f]).isdisjoint(named | set(exclude))]
         lines += kept
         named |= requirements.names(kept)
     lines += [a for a in ALWAYS if a not in named]
@@ -50,7 +54,7 @@ class Made:
 
 
 def make(ctx: Context, project: Path, venv: Path, packages: list[str], requirement_files: list[Path], *,
-         python_spec: str | None) -> Made:
+         python_spec: str | None, exclude: Collection[str] = ()) -> Made:
     """Resolve and write ``project``'s lock (see the module docstring)."""
     venv_python = venvmod.python_of(venv)
     if venvmod.is_venv(venv) and venv_python.exists() and not ctx.python:
@@ -59,7 +63,7 @@ def make(ctx: Context, project: Path, venv: Path, packages: list[str], requireme
     else:
         info = pythons.resolve(python_spec, cache_dir=ctx.cache_dir)
         python = Path(info.path)
-    lines, skipped = requested(venv, packages)
+    lines, skipped = requested(venv, packages, exclude)
     backend = installer.choose(ctx.installer)
     ctx.progress("lock", f"resolving {len(lines)} requirements for Python {info.short} with {backend.name}", 1, 2)
     pins = backend.compile(lines, requirement_files, python_version=info.version_str, python=python)
