@@ -15,7 +15,8 @@ Contract:
   kernel must restart: when a package it may have imported changed version or was removed (a
   newly installed package imports without one).
 - ``refuse_drop(...)`` refuses, before anything is touched, to drop what the kernel needs
-  (ipykernel, pip) or what the project file brings back on the next ``create`` (its
+  (ipykernel, pip, and what ipykernel requires, directly or not: ``needed_by_kernel`` reads the
+  installed metadata) or what the project file brings back on the next ``create`` (its
   ``[project].dependencies``, its profile): PACKAGE_REQUIRED.
 """
 from __future__ import annotations
@@ -100,13 +101,60 @@ def restart(found: ProjectEnv, done: dict[str, list[dict[str, Any]]]) -> dict[st
     return {"needed": bool(moved), "packages": moved, "kernel": kernel, "message": message}
 
 
-def refuse_drop(names: set[str], pf: ProjectFile) -> None:
+def needed_by_kernel(venv: Path, python_version: str) -> dict[str, str]:
+    """{name: the chain from ipykernel} of every installed distribution ipykernel needs, directly or not.
+
+    Read from the dist-info METADATA files (``Requires-Dist``, markers evaluated for the venv's
+    Python on this platform, no extras); nothing is run.
+    """
+    from email.parser import HeaderParser
+
+    from packaging.markers import default_environment
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    from . import venv as venvmod
+
+    env = {**default_environment(), "python_version": ".".join(python_version.split(".")[:2]),
+           "python_full_version": python_version, "extra": ""}
+    deps: dict[str, list[str]] = {}
+    for name, _, info in venvmod.dist_infos(venv):
+        try:
+            meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        out = deps.setdefault(canonicalize_name(name), [])
+        for line in meta.get_all("Requires-Dist") or []:
+            try:
+                req = Requirement(line)
+                if req.marker is None or req.marker.evaluate(env):  # type: ignore[arg-type]
+                    out.append(canonicalize_name(req.name))
+            except (InvalidRequirement, ValueError):
+                continue
+    chain: dict[str, str] = {}
+    todo = ["ipykernel"]
+    chain["ipykernel"] = "ipykernel"
+    while todo:
+        cur = todo.pop()
+        for dep in deps.get(cur, []):
+            if dep in deps and dep not in chain:
+                chain[dep] = f"{chain[cur]} -> {dep}"
+                todo.append(dep)
+    return chain
+
+
+def refuse_drop(names: set[str], pf: ProjectFile, kernel_chain: dict[str, str] | None = None) -> None:
     """PACKAGE_REQUIRED for a name the kernel needs or the project file brings back (see the module docstring)."""
     for name in sorted(names):
         if name in KERNEL_NEEDS:
             raise OperationError(
                 "PACKAGE_REQUIRED", f"{name} is what makes the venv a working kernel; not dropping it",
                 hint="to remove the kernel and its venv, use `kernelenv remove`", package=name,
+            )
+        if kernel_chain and name in kernel_chain:
+            raise OperationError(
+                "PACKAGE_REQUIRED", f"the kernel needs {name} ({kernel_chain[name]}); not dropping it",
+                hint="to remove the kernel and its venv, use `kernelenv remove`", package=name, needed_by=kernel_chain[name],
             )
         deps = [d for d in pf.dependencies if _name(d) == name]
         if deps:

@@ -373,7 +373,7 @@ def _packages(d: dict[str, Any], verb: str) -> list[str]:
     if d.get("recorded"):
         lines.append(f"recorded in {d['project_file']}: packages = {d['packages']}")
     elif d.get("project_file"):
-        lines.append(f"{d['project_file']} already says so")
+        lines.append(f"{d['project_file']} unchanged")
     if d.get("lock"):
         lines.append(f"{d['lock']} {'updated' if d.get('lock_changed') else 'unchanged'}")
     return lines

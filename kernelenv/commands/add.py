@@ -48,8 +48,9 @@ def run(ctx: Context, packages: list[str]) -> Result:
             provision.warm(ctx, found.venv, info, harvest=False, durations=durations)
         own = packageops.recorded_after(pf, add=packages)
         ctx.progress("lock", "updating kernelenv.lock", 2, 3)
+        unchanged = not any(done.values()) and own == list(pf.settings.get("packages", []))
         try:
-            made = packageops.relock(ctx, found, own)
+            made = None if unchanged else packageops.relock(ctx, found, own)
         except OperationError as exc:
             exc.info.message += (f" (installed in {found.venv}; the lock and the project file were not changed: "
                                  "`kernelenv sync` puts the venv back as the lock has it)")

@@ -2,8 +2,8 @@
 
 The opposite of ``add`` (``remove`` is another thing: it deletes a kernel and its venv). Checked
 before anything is touched: every argument is a requirement (its name is what counts), the
-project file and the lock are valid, and no name is one the kernel needs (ipykernel, pip) or
-one the project file brings back on the next ``create`` (its ``[project].dependencies``, its
+project file and the lock are valid, and no name is one the kernel needs (ipykernel, pip, and
+what ipykernel requires, read from the installed metadata) or one the project file brings back on the next ``create`` (its ``[project].dependencies``, its
 profile): PACKAGE_REQUIRED. Then, holding the venv's lock: the installed ones are uninstalled
 through the venv's backend (only them: what they pulled in stays, as with ``pip uninstall``),
 the lock is re-locked without them where there is one, and the project file's entries of those
@@ -34,6 +34,7 @@ def run(ctx: Context, packages: list[str]) -> Result:
     durations: dict[str, float] = {}
     with locks.venv_and_kernels(ctx, found.venv, []):
         info = pythons.probe(found.python)
+        packageops.refuse_drop(names, pf, packageops.needed_by_kernel(found.venv, info.version_str))
         backend = installer.for_venv(ctx.installer, found.venv)
         before = venvmod.installed(found.venv)
         present = sorted(n for n in names if n in before)
@@ -49,7 +50,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         broken = [c.to_json() for c in (backend.check(found.python)[0] if present else [])
                   if requirements.names([c.requirement]) & set(present)]
         ctx.progress("lock", "updating kernelenv.lock", 2, 3)
-        made = packageops.relock(ctx, found, own, exclude=names)
+        unchanged = not present and own == list(pf.settings.get("packages", []))
+        made = None if unchanged else packageops.relock(ctx, found, own, exclude=names)
         ctx.progress("record", "updating the project file", 3, 3)
         path, recorded = packageops.record(project, pf, own)
     durations["total"] = round(time.monotonic() - t0, 3)
