@@ -225,8 +225,8 @@ def _drop(args: argparse.Namespace, r: Renderer) -> Result:
     return drop.run(_ctx(args, r, args.project), list(args.packages))
 
 
-def _no_json(verb: str, args: argparse.Namespace) -> None:
-    if args.json:
+def _no_json(verb: str, r: Renderer) -> None:
+    if r.json_mode:
         raise OperationError(
             "USAGE",
             f"kernelenv {verb}: --json is not available: the command's own output and exit code are the answer",
@@ -237,7 +237,7 @@ def _no_json(verb: str, args: argparse.Namespace) -> None:
 def _run(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import run
 
-    _no_json("run", args)
+    _no_json("run", r)
     command = list(args.command)
     if command[:1] == ["--"]:
         command = command[1:]
@@ -247,7 +247,7 @@ def _run(args: argparse.Namespace, r: Renderer) -> Result:
 def _shell(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import shell
 
-    _no_json("shell", args)
+    _no_json("shell", r)
     return shell.run(_ctx(args, r, args.project))
 
 
