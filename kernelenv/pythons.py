@@ -151,7 +151,7 @@ def check_supported(info: PythonInfo) -> None:
 
 def end_of_life(info: PythonInfo, today: tuple[int, int] | None = None) -> str | None:
     """``YYYY-MM`` when ``info`` is a CPython past its end of life (as of ``today``: (year, month)), else None."""
-    eol = END_OF_LIFE.get(tuple(info.version[:2])) if info.implementation == "CPython" else None
+    eol = END_OF_LIFE.get((info.version[0], info.version[1])) if info.implementation == "CPython" else None
     if eol is None:
         return None
     if today is None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import make_project
 
 from kernelenv import lockfile, projectfile
-
-from conftest import make_project
 
 PYPROJECT = """\
 # the team's project

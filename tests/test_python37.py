@@ -11,11 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import pythons
 from kernelenv.pythons import PythonInfo
-
-from conftest import make_project
 
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
 

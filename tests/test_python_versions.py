@@ -75,4 +75,5 @@ def test_pip_installer_on_the_oldest(oldest, jupyter, cli, kernel, tmp_path):
     assert (project / ".venv" / "bin" / "pip").exists()
     k = kernel("oldpip")
     assert k.run("import sys; print(sys.version_info[:2])").strip() == str(oldest)
-    assert k.run("!pip --version").split()[3] == str(project / ".venv" / "lib" / f"python{oldest[0]}.{oldest[1]}" / "site-packages" / "pip")
+    site = project / ".venv" / "lib" / f"python{oldest[0]}.{oldest[1]}" / "site-packages"
+    assert k.run("!pip --version").split()[3] == str(site / "pip")

@@ -20,7 +20,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import Jupyter, RunningKernel, make_project, run_cli
 
 SHELLS = {"bash": "bash", "sh": "dash", "zsh": "zsh", "fish": "fish"}

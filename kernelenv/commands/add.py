@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import time
 
-from .. import installer, locks, packageops, projectenv, projectfile, provision, pythons, requirements
-from .. import lockfile
+from .. import installer, lockfile, locks, packageops, projectenv, projectfile, provision, pythons, requirements
 from .. import venv as venvmod
 from ..context import Context
 from ..result import OperationError, Result

@@ -73,8 +73,9 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         "durations": built.durations | {"total": round(time.monotonic() - t0, 3)},
     }
     note = pythons.end_of_life_note(built.info)  # one line, never a failure
-    data["notes"] = [note] if note else []
-    return Result("create", data, messages=data["notes"])
+    notes = [note] if note else []
+    data["notes"] = notes
+    return Result("create", data, messages=notes)
 
 
 def _with_profile(ctx: Context, opts: CreateOptions, ident: identity.VenvIdentity) -> CreateOptions:

@@ -3,11 +3,11 @@
 The opposite of ``add`` (``remove`` is another thing: it deletes a kernel and its venv). Checked
 before anything is touched: every argument is a requirement (its name is what counts), the
 project file and the lock are valid, and no name is one the kernel needs (ipykernel, pip, and
-what ipykernel requires, read from the installed metadata) or one the project file brings back on the next ``create`` (its ``[project].dependencies``, its
-profile): PACKAGE_REQUIRED. Then, holding the venv's lock: the installed ones are uninstalled
-through the venv's backend (only them: what they pulled in stays, as with ``pip uninstall``),
-the lock is re-locked without them where there is one, and the project file's entries of those
-names are removed. A name neither installed nor recorded is reported, not an error.
+what ipykernel requires, read from the installed metadata) or one the project file brings back
+on the next ``create`` (its ``[project].dependencies``, its profile): PACKAGE_REQUIRED. Then,
+holding the venv's lock: the installed ones are uninstalled through the venv's backend (only
+them: what they pulled in stays, as with ``pip uninstall``), the lock is re-locked without them
+where there is one, and the project file's entries of those names are removed. A name neither installed nor recorded is reported, not an error.
 Installed packages that needed a dropped one are reported as ``broken`` (the backend's check).
 """
 from __future__ import annotations
