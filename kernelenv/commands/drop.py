@@ -7,8 +7,9 @@ what ipykernel requires, read from the installed metadata) or one the project fi
 on the next ``create`` (its ``[project].dependencies``, its profile): PACKAGE_REQUIRED. Then,
 holding the venv's lock: the installed ones are uninstalled through the venv's backend (only
 them: what they pulled in stays, as with ``pip uninstall``), the lock is re-locked without them
-where there is one, and the project file's entries of those names are removed. A name neither installed nor recorded is reported, not an error.
-Installed packages that needed a dropped one are reported as ``broken`` (the backend's check).
+where there is one, and the project file's entries of those names are removed. A name neither
+installed nor recorded is reported, not an error. Installed packages that needed a dropped one
+are reported as ``broken`` (the backend's check).
 """
 from __future__ import annotations
 
