@@ -229,8 +229,9 @@ def _no_json(verb: str, r: Renderer) -> None:
     if r.json_mode:
         raise OperationError(
             "USAGE",
-            f"kernelenv {verb}: --json is not available: the command's own output and exit code are the answer",
-            hint=f"run it without --json; `kernelenv list --json` or `kernelenv doctor --json` describe the project's kernel",
+            f"kernelenv {verb} has no JSON envelope: the command's own output and exit code are the answer",
+            hint=f"run `kernelenv {verb}` without --json; `kernelenv list --json` or `kernelenv doctor --json` "
+                 "describe the project's kernel",
         )
 
 

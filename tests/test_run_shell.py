@@ -123,7 +123,7 @@ def test_run_and_shell_refuse_what_they_cannot_do(project, tmp_path):
         assert res.stdout == ""
     for verb in (["run", "--project", project.dir, "--json", "--", "python"], ["shell", "--project", project.dir, "--json"]):
         res = project.cli(*verb)
-        assert res.rc == 2 and res.codes == ["USAGE"] and "--json is not available" in res.envelope["errors"][0]["message"]
+        assert res.rc == 2 and res.codes == ["USAGE"] and "has no JSON envelope" in res.envelope["errors"][0]["message"]
     res = project.cli("--json", "run", "--project", project.dir, "--", "python")
     assert res.rc == 2 and res.codes == ["USAGE"], res
     res = project.cli("run", "--project", project.dir)
