@@ -48,7 +48,7 @@ def test_pythons_lists_37_as_usable(jupyter, cli):
 
 
 @pytest.mark.slow
-def test_create_lock_sync_doctor_repair(jupyter, cli, kernel, tmp_path):
+def test_create_verify_lock_sync_doctor_repair(jupyter, cli, kernel, tmp_path):
     """pandas 1.3.5, the newest for 3.7, needs Python >= 3.7.1: the lock must resolve for 3.7.16, not 3.7."""
     py37 = _python37()
     project = make_project(tmp_path, "old")
@@ -62,6 +62,9 @@ def test_create_lock_sync_doctor_repair(jupyter, cli, kernel, tmp_path):
     assert not (site / "_virtualenv.pth").exists()  # virtualenv's helper does not parse on 3.7
     quiet = subprocess.run([project / ".venv" / "bin" / "python", "-c", "import pandas"], capture_output=True, text=True)
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr  # nothing printed at start-up
+
+    res = cli("verify", project, "--only", "environment,numpy,pandas", "--json", env=REAL_ENV)  # the tutorial notebooks
+    assert res.rc == 0 and res.data["passed"] == 3, res
 
     res = cli("lock", project, "--json", env=REAL_ENV)
     assert res.rc == 0, res

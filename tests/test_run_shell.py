@@ -209,8 +209,8 @@ def test_shell_in_a_real_terminal(project, name, tmp_path):
     env = {**{k: v for k, v in project.env.items() if k != "HOME"}, **extra}
     term = Terminal(shell, home, env, tmp_path)
     try:
-        term.type(f"{_mark('A')}; printenv PATH")
-        before = term.wait_for("MARK-A\n")
+        term.type(f"{_mark('A')}; printenv PATH; {_mark('Z')}")
+        before = term.wait_for("MARK-Z\n")  # (a line on the screen may still be being written: wait past it)
         term.type(f"{sys.executable} -m kernelenv shell --project {project.dir}")
         term.wait_for("(demo) ")
         term.type(f"which python; pip --version; {sys.executable} -m kernelenv shell; {_mark('EXIT')}; exit")
