@@ -15,8 +15,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -139,7 +139,8 @@ class Terminal:
     """One tmux server of its own running ``shell`` in an isolated HOME."""
 
     def __init__(self, shell: str, home: Path, env: dict[str, str], cwd: Path):
-        self.socket = f"kernelenv-test-{uuid.uuid4().hex[:8]}"
+        self.dir = Path(tempfile.mkdtemp(prefix="ke-tmux-"))  # short: a socket path has a length limit
+        self.socket = str(self.dir / "sock")
         self.tmux = shutil.which("tmux")
         assert self.tmux, "tmux is missing: run scripts/install-shell-tools.sh"
         clean = {"HOME": str(home), "TERM": "xterm", "PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": shell,
@@ -148,7 +149,7 @@ class Terminal:
         self._tmux("new-session", "-d", "-s", "t", "-x", "220", "-y", "60", "-c", str(cwd), " ".join(map(_q, argv)))
 
     def _tmux(self, *args: str) -> str:
-        done = subprocess.run([self.tmux, "-L", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True,
+        done = subprocess.run([self.tmux, "-S", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True,
                               timeout=30)
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -170,7 +171,8 @@ class Terminal:
         raise AssertionError(f"{text!r} never appeared:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run([self.tmux, "-L", self.socket, "kill-server"], capture_output=True, timeout=30)
+        subprocess.run([self.tmux, "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def _mark(name: str) -> str:
