@@ -213,6 +213,45 @@ def _container(args: argparse.Namespace, r: Renderer) -> Result:
     return container.run(_ctx(args, r, args.project), opts)
 
 
+def _add(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import add
+
+    return add.run(_ctx(args, r, args.project), list(args.packages))
+
+
+def _drop(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import drop
+
+    return drop.run(_ctx(args, r, args.project), list(args.packages))
+
+
+def _no_json(verb: str, r: Renderer) -> None:
+    if r.json_mode:
+        raise OperationError(
+            "USAGE",
+            f"kernelenv {verb} has no JSON envelope: the command's own output and exit code are the answer",
+            hint=f"run `kernelenv {verb}` without --json; `kernelenv list --json` or `kernelenv doctor --json` "
+                 "describe the project's kernel",
+        )
+
+
+def _run(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import run
+
+    _no_json("run", r)
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    return run.run(_ctx(args, r, args.project), command)
+
+
+def _shell(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import shell
+
+    _no_json("shell", r)
+    return shell.run(_ctx(args, r, args.project))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
@@ -374,6 +413,31 @@ def build_parser() -> argparse.ArgumentParser:
     _scope(p)
     _common(p)
     p.set_defaults(handler=_container)
+
+    p = sub.add_parser("add", help="install packages into the project's venv and record them in the project file (and lock)")
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements: numpy, 'pandas>=2', 'pkg[extra]==1.0'")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: the one the venv was made with")
+    _common(p)
+    p.set_defaults(handler=_add)
+
+    p = sub.add_parser("drop", help="uninstall packages from the project's venv and take them out of the project file (and lock)")
+    p.add_argument("packages", nargs="*", metavar="PKG", help="package names")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: the one the venv was made with")
+    _common(p)
+    p.set_defaults(handler=_drop)
+
+    p = sub.add_parser("run", help="run a command in the environment the project's kernel gets (kernelenv run -- CMD ARGS...)")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="not available: the command's output and exit code are the answer")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command and its arguments, after --")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("shell", help="your $SHELL in the project's environment, the project in its prompt; `exit` leaves it")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="not available: an interactive shell has no envelope")
+    p.set_defaults(handler=_shell)
     return parser
 
 
@@ -393,7 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     files.safe_umask()  # nothing kernelenv or its children make is group- or world-writable
-    renderer = Renderer(json_mode="--json" in argv)
+    own = argv[: argv.index("--")] if "--" in argv else argv  # after "--" is another program's (run)
+    renderer = Renderer(json_mode="--json" in own)
     if whole_process:
         renderer.guard_stderr()
     parser = build_parser()

@@ -124,7 +124,8 @@ class Uv:
                              hint="a conflict between what is installed and what was asked for? see `kernelenv doctor`",
                              details={"installer": "uv"}, timeout=1800, env=self._env(None))
             text = out.read_text(encoding="utf-8")
-        return lockfile.loads(f"# kernelenv-lock: 1\n# python: {python_version}\n" + text, out).pins
+        short = ".".join(python_version.split(".")[:2])  # --python-version may be X.Y.Z; the lock says X.Y
+        return lockfile.loads(f"# kernelenv-lock: 1\n# python: {short}\n" + text, out).pins
 
     def version(self) -> str:
         done = _run([self.exe, "--version"], "uv", timeout=20)

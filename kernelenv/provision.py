@@ -259,7 +259,7 @@ def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer
         seed = backend.name == "pip" and info.version[:2] >= (3, 9)
         # the mark first: a run killed inside virtualenv leaves a folder the next run may rebuild
         venvmod.write_mark(venv, new=True, state="creating", project=plan.project, installer=backend.name)
-        venvmod.create(venv, base, with_pip=seed)
+        venvmod.create(venv, base, with_pip=seed, version=info.version)
         if backend.name == "pip" and not seed:
             backend.seed_pip(venvmod.python_of(venv))
         venvmod.write_mark(venv, state="creating", project=plan.project, installer=backend.name)

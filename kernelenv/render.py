@@ -385,7 +385,46 @@ def _container(d: dict[str, Any]) -> str:
     )
 
 
+def _packages(d: dict[str, Any], verb: str) -> list[str]:
+    """The lines add and drop share: the project file and the lock."""
+    lines = []
+    if d.get("recorded"):
+        lines.append(f"recorded in {d['project_file']}: packages = {d['packages']}")
+    elif d.get("project_file"):
+        lines.append(f"{d['project_file']} unchanged")
+    if d.get("lock"):
+        lines.append(f"{d['lock']} {'updated' if d.get('lock_changed') else 'unchanged'}")
+    return lines
+
+
+def _add(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    added = [f"{p['name']} {p['version']}" for p in d.get("installed", [])]
+    changed = [f"{c['name']} {c['before']} -> {c['after']}" for c in d.get("changed", [])]
+    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+             + ("; ".join(x for x in (", ".join(added) and "installed " + ", ".join(added),
+                                       ", ".join(changed) and "changed " + ", ".join(changed)) if x)
+                or "nothing to install (all present)")]
+    lines += _packages(d, "add")
+    if not d.get("restart", {}).get("needed"):
+        lines.append("a running kernel imports them without a restart")
+    return "\n".join(lines)
+
+
+def _drop(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    removed = [f"{p['name']} {p['version']}" for p in d.get("removed", [])]
+    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+             + (("uninstalled " + ", ".join(removed)) if removed else "nothing to uninstall")]
+    lines += _packages(d, "drop")
+    return "\n".join(lines)
+
+
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
+    "add": _add,
+    "drop": _drop,
     "verify": _verify,
     "notebooks": _notebooks,
     "pythons": _pythons,

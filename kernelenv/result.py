@@ -36,6 +36,8 @@ ERROR_CODES = {
     "PATH_INVALID": "a path holds a control character (a newline, a tab...) that would break scripts and files",
     "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
     "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
+    "PACKAGE_REQUIRED": "drop was asked for a package the kernel needs (ipykernel, pip) or the project file brings back",
+    "COMMAND_NOT_FOUND": "the command given to `kernelenv run` is not in the environment or on PATH",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -51,6 +53,7 @@ ERROR_CODES = {
     "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
     "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
     "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",
+    "SHELL_NESTED": "`kernelenv shell` was run inside a kernelenv shell: exit it first",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",

@@ -203,7 +203,7 @@ def _cpythons() -> dict[tuple[int, int], pythons.PythonInfo]:
 
     out: dict[tuple[int, int], pythons.PythonInfo] = {}
     for f in pythons.discover(Path(tempfile.mkdtemp(prefix="kernelenv-pythons-")), {**os.environ, **REAL_ENV}):
-        if f.info and f.info.implementation == "CPython" and (3, 8) <= f.info.version[:2] <= (3, 14):
+        if f.info and f.info.implementation == "CPython" and (3, 7) <= f.info.version[:2] <= (3, 14):
             out.setdefault(f.info.version[:2], f.info)
     return out
 
@@ -250,7 +250,7 @@ class World:
 def world(tmp_path_factory) -> World:
     w = World(tmp_path_factory.mktemp("vscode-contract"))
     found = _cpythons()
-    assert len(found) >= 3, f"only {sorted(found)} found: machines of this kind have CPython 3.8 to 3.13"
+    assert len(found) >= 3, f"only {sorted(found)} found: machines of this kind have CPython 3.7 to 3.13"
     for minor, info in sorted(found.items()):
         w.create(f"py{minor[0]}{minor[1]}", "--python", str(info.path))
     newest = str(found[max(found)].path)

@@ -61,7 +61,7 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         "venv": ctx.venv,
         "venv_created": built.venv_created,
         "rebuilt": built.rebuilt,
-        "python": built.info.to_json() | {"path": str(python)},
+        "python": built.info.to_json() | {"path": str(python), "end_of_life": pythons.end_of_life(built.info)},
         "installer": built.installer,
         "installed": built.installed,
         "not_carried": built.not_carried,
@@ -72,7 +72,10 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         "recovered": built.recovered,
         "durations": built.durations | {"total": round(time.monotonic() - t0, 3)},
     }
-    return Result("create", data)
+    note = pythons.end_of_life_note(built.info)  # one line, never a failure
+    notes = [note] if note else []
+    data["notes"] = notes
+    return Result("create", data, messages=notes)
 
 
 def _with_profile(ctx: Context, opts: CreateOptions, ident: identity.VenvIdentity) -> CreateOptions:
