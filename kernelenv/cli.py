@@ -188,6 +188,7 @@ def _lock(args: argparse.Namespace, r: Renderer) -> Result:
         list(args.with_ or []),
         [Path(f).absolute() for f in (args.requirement or [])],
         profile=args.profile,
+        universal=args.universal,
     )
 
 
@@ -338,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="also lock the profile's packages")
+    p.add_argument("--universal", action="store_true",
+                   help="pin for Linux, macOS and Windows and the project's Python range (--python '>=3.10', else "
+                        "requires-python) at once, with every wheel's hash (uv); sync installs what this machine needs")
     _python_installer(p)
     _common(p)
     p.set_defaults(handler=_lock)

@@ -314,15 +314,17 @@ def apply_lock(ctx: Context, venv: Path, lock_path: Path, lock: lockfile.Lock, i
                     durations: dict[str, float]) -> tuple[list[str], list[str]]:
     """Make ``venv`` match the lock at ``lock_path``: exactly (what it does not name is uninstalled)
     when ``exact`` (callers set it only for kernelenv's own venv); in the user's venv the pins are
-    only added. Returns (installed or changed, removed)."""
+    only added. Of a universal lock, the pins whose markers hold for the venv's Python here.
+    Returns (installed or changed, removed)."""
     lockfile.check_python(lock, info.version, lock_path, venv)
+    here = lockfile.applicable(lock, info.version, info.implementation)  # a universal lock: this machine's pins
     python = venvmod.python_of(venv)
     before = venvmod.installed(venv)
     digest = hashlib.sha256(lock_path.read_bytes()).hexdigest()
-    if lockfile.matches(lock, before) or (not exact and lockfile.covers(lock, before)):
+    if lockfile.matches(here, before) or (not exact and lockfile.covers(here, before)):
         venvmod.write_mark(venv, lock=digest)
         return [], []
-    ctx.progress("sync", f"syncing {venv} with {lock_path.name} ({len(lock.pins)} packages, {backend.name})", 2, 3)
+    ctx.progress("sync", f"syncing {venv} with {lock_path.name} ({len(here.pins)} packages, {backend.name})", 2, 3)
     t = time.monotonic()
     backend.install_lock(python, lock_path, exact=exact, offline=offline, on_line=lambda line: ctx.progress("sync", line, 2, 3))
     durations["sync"] = round(time.monotonic() - t, 3)

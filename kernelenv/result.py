@@ -18,7 +18,7 @@ EXIT_USAGE = 2  # bad command line (argparse's own code)
 EXIT_INTERRUPTED = 130
 
 # Codes that mean "the command line needs changing": exit 2 like argparse's own errors.
-USAGE_CODES = ("USAGE", "TARGET_AMBIGUOUS")
+USAGE_CODES = ("USAGE", "TARGET_AMBIGUOUS", "UNIVERSAL_NEEDS_UV")
 
 # Stable error codes. Never rename one; add new ones at the end of their group.
 ERROR_CODES = {
@@ -36,6 +36,7 @@ ERROR_CODES = {
     "PATH_INVALID": "a path holds a control character (a newline, a tab...) that would break scripts and files",
     "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
     "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
+    "UNIVERSAL_NEEDS_UV": "a universal lock (lock --universal) needs uv's resolver; pip resolves only for the machine it runs on",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",

@@ -128,6 +128,11 @@ PRODUCERS.update({
 })
 SLOW = {"container-ok.json"}  # builds (once) and runs a container image
 
+PRODUCERS.update({  # issue 16 part 2: one lock for every platform
+    "lock-universal-ok.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--python", ">=3.10", "--json"),
+    "lock-error-universal-needs-uv.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--installer", "pip", "--json"),
+})
+
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
 
