@@ -112,7 +112,8 @@ def _create(d: dict[str, Any]) -> str:
         f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})\n"
         f"installed {inst}\n"
         f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n"
-        f"\n"
+        + (f"shared    with group {d['group']}: its members read and run it, only its owner changes it\n" if d.get("group") else "")
+        + f"\n"
         f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.\n"
         f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel > \"{k['display_name']}\"\n"
         f"  (or Python Environments > {d['venv']}). If it is not listed yet, reload the window."

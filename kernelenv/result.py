@@ -37,6 +37,7 @@ ERROR_CODES = {
     "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
     "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
     "UNIVERSAL_NEEDS_UV": "a universal lock (lock --universal) needs uv's resolver; pip resolves only for the machine it runs on",
+    "GROUP_INVALID": "the group given with --group does not exist here, or you are not a member of it",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -52,6 +53,7 @@ ERROR_CODES = {
     "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
     "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
     "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",
+    "SHARE_UNREACHABLE": "a team's kernel (--group) would not run for the group: a folder or the interpreter is closed to it",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",
