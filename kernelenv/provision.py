@@ -125,7 +125,7 @@ def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.Pytho
         carry = plan.carry
     if why is None and plan.rebuild is not None:
         why, carry = plan.rebuild, plan.carry
-    if why is None and ident.may_rebuild and _other_interpreter(ctx, info, wanted):
+    if why is None and ident.may_rebuild and _other_interpreter(ctx, ident.path, info, wanted):
         # --python /usr/bin/python3 on a venv made from another 3.11 (pyenv's): the interpreter named, not the X.Y
         why, carry = f"it was made from {venvmod.base_interpreter(ident.path)[0]}, --python names {ctx.python}", plan.carry
     if why is None:
@@ -140,11 +140,25 @@ def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.Pytho
     return _Decision("rebuild", why, carry=carry)
 
 
-def _other_interpreter(ctx: Context, info: pythons.PythonInfo | None, wanted: pythons.PythonInfo | None) -> bool:
+def _other_interpreter(ctx: Context, venv: Path, info: pythons.PythonInfo | None, wanted: pythons.PythonInfo | None) -> bool:
     """--python is a path to another interpreter than the one the venv (``info``: its python) was made from."""
     if info is None or wanted is None or not ctx.python or not pythons.is_path(ctx.python):
         return False
-    return os.path.realpath(info.base_prefix) != os.path.realpath(wanted.base_prefix)
+    if os.path.realpath(info.base_prefix) != os.path.realpath(wanted.base_prefix):
+        return True
+    base, exists = venvmod.base_interpreter(venv)
+    named = base_interpreter(wanted)
+    if not base or not exists or _is_script(named):  # a shim (pyenv's) names its interpreter only when run
+        return False
+    return os.path.realpath(base) != os.path.realpath(named)
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return True
 
 
 def python_for(ctx: Context, plan: Plan, old: Path | None) -> pythons.PythonInfo:
