@@ -225,3 +225,25 @@ def test_every_members_server_lists_starts_and_runs_the_team_kernel(world, share
     for user in t.users:  # the Hub stopped its users' servers with it
         left = hubmod.run("ps", "-u", user, "-o", "pid=,args=", check=False).stdout.strip()
         assert "jupyterhub-singleuser" not in left and "ipykernel" not in left, left
+
+
+def test_sync_keeps_the_venv_the_groups(world, shared):
+    """What the installer adds later (sync from a lock) is given to the group too."""
+    _, t, _, env = world
+    project, venv, _, _ = shared
+    r = _cli("lock", project, "--venv", venv, "--with", "six", "--json", env=env)
+    assert r.rc == 0, r
+    r = _cli("sync", project, "--venv", venv, "--json", env=env)
+    assert r.rc == 0 and "six" in r.data["installed"], r
+    import grp
+
+    gid = grp.getgrnam(t.group).gr_gid
+    site = venvmod.site_packages(venv)[0]
+    added = [site / "six.py", *site.glob("six-*.dist-info"), *(site / "__pycache__").glob("six*")]
+    assert added
+    for p in added:
+        st = os.lstat(p)
+        assert st.st_gid == gid and not stat.S_IMODE(st.st_mode) & 0o027, (p, oct(st.st_mode))
+    for user in t.members:
+        done = hubmod.as_user(user, str(venv / "bin" / "python"), "-c", "import six")
+        assert done.returncode == 0, (user, done.stderr)
