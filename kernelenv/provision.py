@@ -255,7 +255,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                 continue
             spec_dirs.append(_put(row.kernels_dir, plan, row.name, python, info, row.display_name, modes)[0])
             repointed.append(row.name)
-        venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), **({"group": group.name} if group else {}))
+        if group is not None:
+            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
+        else:
+            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
         if group is not None:  # last: every file this run wrote is the group's to read, nobody's else
             for path in [plan.venv, *spec_dirs]:
                 sharing.give(path, group)

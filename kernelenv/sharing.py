@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,21 +98,15 @@ def for_group(group: Group) -> Audience:
 def group_for(name: str, venv: Path) -> Group:
     """The group --group names (empty: the group of the venv's parent folder); GROUP_INVALID when unusable."""
     if sys.platform == "win32":
-        raise OperationError("GROUP_INVALID", "--group needs Unix groups; Windows has none", hint="share the folder with Windows permissions")
-    import grp
+        raise OperationError("GROUP_INVALID", "--group needs Unix groups; Windows has none",
+                             hint="share the folder with Windows permissions")
 
     if name:
-        try:
-            entry = grp.getgrnam(name)
-        except KeyError:
-            try:
-                entry = grp.getgrgid(int(name)) if name.isdigit() else None
-            except KeyError:
-                entry = None
-            if entry is None:
-                raise OperationError("GROUP_INVALID", f"there is no group {name!r} on this machine",
-                                     hint="make it first (groupadd) and add the team's users to it", group=name) from None
-        group = Group(entry.gr_gid, entry.gr_name)
+        gid = _lookup_group(name)
+        if gid is None:
+            raise OperationError("GROUP_INVALID", f"there is no group {name!r} on this machine",
+                                 hint="make it first (groupadd) and add the team's users to it", group=name)
+        group = Group(gid, _name_of_group(gid))
     else:
         parent = _existing(venv.parent)
         gid = os.stat(parent).st_gid
@@ -120,6 +115,21 @@ def group_for(name: str, venv: Path) -> Group:
         raise OperationError("GROUP_INVALID", f"you are not a member of group {group.name}, so you cannot give the venv to it",
                              hint=f"ask to be added to {group.name} (then log in again), or run as its owner", group=group.name)
     return group
+
+
+def _lookup_group(name: str) -> int | None:
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        pass
+    if name.isdigit():
+        try:
+            return grp.getgrgid(int(name)).gr_gid
+        except KeyError:
+            return None
+    return None
 
 
 def _existing(path: Path) -> Path:
@@ -245,7 +255,8 @@ def python_blocks(python: str | os.PathLike[str], who: Audience) -> Block | None
     return kernel_blocks(Path(python), who)
 
 
-def runnable_pythons(who: Audience, candidates: list[tuple[str, tuple[int, ...]]], prefer: tuple[int, ...] | None) -> list[str]:
+def runnable_pythons(who: Audience, candidates: Sequence[tuple[str, tuple[int, ...]]],
+                     prefer: tuple[int, ...] | None) -> list[str]:
     """Of (path, version) ``candidates``, those ``who`` can run, the ones of version ``prefer`` (X.Y) first."""
     ok = [(path, version) for path, version in candidates if python_blocks(path, who) is None]
     ok.sort(key=lambda pv: prefer is None or tuple(pv[1][:2]) != tuple(prefer[:2]))

@@ -215,3 +215,15 @@ def test_a_python_outside_the_range_is_refused(universal, tmp_path, cli):
     assert r.rc == 1 and r.codes == ["LOCK_INVALID"], r
     assert ">=3.10" in r.envelope["errors"][0]["message"]
     assert not (mine / ".venv").exists()
+
+
+def test_a_venvs_own_packages_are_locked_for_every_platform_at_their_versions(tmp_path, cli):
+    """What the venv holds beyond what was asked (a notebook's !pip install) is locked, at its version where it fits."""
+    proj = make_project(tmp_path, "held")
+    r = cli("create", proj, "--with", "idna==3.6", "--json", env=py_env())
+    assert r.rc == 0, r
+    r = cli("lock", proj, "--universal", "--json")
+    assert r.rc == 0 and r.data["universal"], r
+    pins = [p for p in lockfile.read(proj / "kernelenv.lock").pins if p.name == "idna"]
+    assert [(p.version, p.marker) for p in pins] == [("3.6", None)], pins
+    assert "idna" not in lockfile.read(proj / "kernelenv.lock").requested  # resolved by name, kept by preference

@@ -63,9 +63,11 @@ def top_level(venv: Path) -> tuple[list[str], list[str]]:
         names.setdefault(canonicalize_name(name), name)
         for line in dist.requires or []:
             try:
-                required.add(canonicalize_name(Requirement(line).name))
+                req = Requirement(line)
             except InvalidRequirement:
                 continue
+            if req.marker is None or "extra" not in str(req.marker):  # an extra's requirement is not installed by it
+                required.add(canonicalize_name(req.name))
     return sorted(n for k, n in names.items() if k not in required), sorted(skipped)
 
 

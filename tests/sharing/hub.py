@@ -207,7 +207,8 @@ class Hub:
     def api(self, method: str, path: str, body: dict | None = None, token: str | None = None,
             expect: tuple[int, ...] = (200, 201, 202, 204)) -> dict | list | None:
         req = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"token {token or self.token}", "Content-Type": "application/json"})
+                                     headers={"Authorization": f"token {token or self.token}",
+                                              "Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 status, raw = resp.status, resp.read()

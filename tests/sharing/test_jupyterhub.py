@@ -32,7 +32,7 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 KERNEL = "teamdemo"
 
 
-def _cli(*args: str, env: dict) -> "object":
+def _cli(*args: str, env: dict):
     from conftest import run_cli
 
     return run_cli(*args, env=env)
@@ -117,7 +117,8 @@ def test_a_private_python_is_refused_for_a_team(world):
     err = r.envelope["errors"][0]
     assert err["details"]["path"] == str(private) and t.group in err["message"]
     assert "--python /usr/bin/python3" in err["hint"] or "--python /usr/bin/python3.11" in err["hint"]
-    assert not (root / "venvs" / "refused").exists() and not (root / "prefix" / "share" / "jupyter" / "kernels" / "refused").exists()
+    assert not (root / "venvs" / "refused").exists()
+    assert not (root / "prefix" / "share" / "jupyter" / "kernels" / "refused").exists()
     r = _cli("create", project, "--group", "no-such-group-kernelenv", "--json", env=env)
     assert r.codes == ["GROUP_INVALID"], r
 
@@ -156,7 +157,8 @@ def _probe_wheel(folder: Path) -> Path:
     files = {
         "kernelenv_probe.py": "X = 1\n",
         "kernelenv_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: kernelenv-probe\nVersion: 1.0\n",
-        "kernelenv_probe-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: kernelenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "kernelenv_probe-1.0.dist-info/WHEEL":
+            "Wheel-Version: 1.0\nGenerator: kernelenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = "".join(f"{n},,\n" for n in files) + "kernelenv_probe-1.0.dist-info/RECORD,,\n"
     with zipfile.ZipFile(whl, "w") as z:
@@ -179,7 +181,8 @@ def test_only_the_owner_changes_the_venv(world, shared):
             assert done.returncode != 0 and "Permission denied" in done.stderr, (user, path, done.stderr)
         for python, extra in ((str(venv / "bin" / "python"), []), (own_pip, ["--target", str(site)])):
             done = hubmod.as_user(user, python, "-m", "pip", "install", "--no-index", "--no-deps", *extra, str(whl))
-            assert done.returncode != 0 and "Permission denied" in done.stdout + done.stderr, (user, python, done.stdout, done.stderr)
+            said = done.stdout + done.stderr
+            assert done.returncode != 0 and "Permission denied" in said, (user, python, said)
     assert venvmod.installed(venv) == before and not (venv / "x").exists()
     # members run the venv's python; the outsider cannot even enter the venv, nor see the spec
     for user in t.members:
