@@ -255,11 +255,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                 continue
             spec_dirs.append(_put(row.kernels_dir, plan, row.name, python, info, row.display_name, modes)[0])
             repointed.append(row.name)
-        if group is not None:
-            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
-        else:
+        if group is None:
             venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
-        if group is not None:  # last: every file this run wrote is the group's to read, nobody's else
+        else:  # the mark names the group; then, last, every file this run wrote is the group's to read, nobody's else
+            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
             for path in [plan.venv, *spec_dirs]:
                 sharing.give(path, group)
         durations["register"] = round(time.monotonic() - t, 3)
@@ -322,7 +321,7 @@ def _unreachable(ctx: Context, who: sharing.Audience, found: sharing.Block, hint
                       and f.info.supported]
         ok = sharing.runnable_pythons(who, candidates, info.version if info else None)
         hint = (f"make it from a Python {who} can run: --python {ok[0]}" if ok
-                else f"install a Python outside private home folders (e.g. apt-get install python3), then --python /usr/bin/python3")
+                else "install a Python outside private home folders (apt-get install python3), then --python /usr/bin/python3")
     return OperationError("SHARE_UNREACHABLE", f"{who} could not use this kernel: {found.describe(who)}", hint=hint,
                           path=found.path, target=found.target, audience=who.label)
 

@@ -257,7 +257,8 @@ def put(
         spec_dir=target,
     )
     logos = venvmod.logo_dir(venv) if venv else None
-    if existing is not None and existing.mark is not None and kernelspec.same(existing.data, spec) and _logos_ok(target, logos, modes):
+    same = existing is not None and existing.mark is not None and kernelspec.same(existing.data, spec)
+    if same and _logos_ok(target, logos, modes):
         return target, "unchanged"
     try:
         write(kernels_dir, name, spec, logos, modes)

@@ -299,7 +299,7 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
 
 
 def _private_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:
-    """PYTHON_PRIVATE: others list this kernel (a shared folder) but cannot run it; None when they can, or nobody else lists it."""
+    """PYTHON_PRIVATE: others list this kernel (a shared folder) but cannot run it; None when they can or nobody else lists it."""
     from jupyter_core.paths import jupyter_data_dir
 
     if not argv0 or not os.path.isabs(argv0) or row.container is not None or not os.path.exists(argv0):
