@@ -72,7 +72,7 @@ def top_level(venv: Path) -> tuple[list[str], list[str]]:
 
 
 def _needs_uv(name: str) -> OperationError:
-    return OperationError("UNIVERSAL_NEEDS_UV", "--universal needs uv's resolver: pip resolves only for the machine it runs on",
+    return OperationError("UNIVERSAL_NEEDS_UV", "a universal lock needs uv's resolver: pip resolves only for the machine it runs on",
                           hint="drop --installer pip (uv is a dependency of kernelenv)", installer=name)
 
 
