@@ -76,7 +76,7 @@ def _create(args: argparse.Namespace, r: Renderer) -> Result:
         requirement_files=[Path(f).absolute() for f in (args.requirement or [])],
         profile=args.profile,
     )
-    return create.run(_ctx(args, r, args.project), opts)
+    return create.run(_ctx(args, r, args.project), opts, group=args.group)
 
 
 def _register(args: argparse.Namespace, r: Renderer) -> Result:
@@ -188,6 +188,7 @@ def _lock(args: argparse.Namespace, r: Renderer) -> Result:
         list(args.with_ or []),
         [Path(f).absolute() for f in (args.requirement or [])],
         profile=args.profile,
+        universal=args.universal,
     )
 
 
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
     p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
+    p.add_argument("--group", nargs="?", const="", metavar="GROUP",
+                   help="a team's kernel: GROUP (alone: the group of the venv's folder) may read and run the venv and "
+                        "the spec, nobody else, and only you change them; use with --prefix/--sys-prefix on the Hub's JUPYTER_PATH")
     _python_installer(p)
     _scope(p)
     _common(p)
@@ -378,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="also lock the profile's packages")
+    p.add_argument("--universal", action="store_true",
+                   help="pin for Linux, macOS and Windows and the project's Python range (--python '>=3.10', else "
+                        "requires-python) at once, with every wheel's hash (uv); sync installs what this machine needs")
     _python_installer(p)
     _common(p)
     p.set_defaults(handler=_lock)

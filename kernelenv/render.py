@@ -116,6 +116,8 @@ def _create(d: dict[str, Any]) -> str:
         f"installed {inst}",
         f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}",
     ]
+    if d.get("group"):
+        lines.append(f"shared    with group {d['group']}: its members read and run it, only its owner changes it")
     if d.get("not_carried"):
         lines.append(f"not carried over (installed from a path or URL: install them again): {', '.join(d['not_carried'])}")
     if len(d.get("repointed") or []) > 1:

@@ -146,6 +146,17 @@ PRODUCERS.update({
     "shell-error-usage.json": lambda j, t: run_cli("shell", "--project", _project(t), "--json"),
 })
 
+PRODUCERS.update({  # issue 16 part 2: one lock for every platform
+    "lock-universal-ok.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--python", ">=3.10", "--json"),
+    "lock-error-universal-needs-uv.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--installer", "pip", "--json"),
+})
+
+PRODUCERS.update({  # issue 16 part 3: team kernels (--group)
+    "create-error-group-invalid.json": lambda j, t: run_cli("create", _project(t), "--group", "no-such-group", "--json"),
+    # the group of the project's folder, which pytest's own private tmp folder keeps out
+    "create-error-share-unreachable.json": lambda j, t: run_cli("create", _project(t), "--group", "--json"),
+})
+
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
 
