@@ -50,7 +50,7 @@ class World:
     def main(self, argv: list[str]) -> tuple[int, dict]:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            rc = cli.main([*argv, "--json"])
+            rc = cli.main(["--json", *argv])  # before the verb: after a "--" it would be an argument
         text = out.getvalue()
         envelope = json.loads(text)  # exactly one envelope on stdout
         codes = [e["code"] for e in envelope["errors"]]
