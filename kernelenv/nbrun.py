@@ -203,7 +203,9 @@ def load(path: Path, tutorial: bool = False) -> Notebook:
 
 def notebook_files(folder: Path, recursive: bool) -> list[Path]:
     """``*.ipynb`` in ``folder`` (and below it when ``recursive``), outside hidden folders, venvs,
-    ``.kernelenv`` and ``site-packages``; hidden files (``.~name.ipynb``) are not notebooks."""
+    ``.kernelenv``, ``site-packages`` and nested projects (a folder below ``folder`` with its own
+    ``.venv``: its notebooks run in its own environment); hidden files (``.~name.ipynb``) are not
+    notebooks."""
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         found += [Path(root) / n for n in names if n.endswith(".ipynb") and not n.startswith(".")]
@@ -212,6 +214,7 @@ def notebook_files(folder: Path, recursive: bool) -> list[Path]:
         dirs[:] = sorted(
             d for d in dirs
             if not d.startswith(".") and d not in SKIP_DIRS and not (Path(root) / d / "pyvenv.cfg").exists()
+            and not (Path(root) / d / ".venv" / "pyvenv.cfg").exists()
         )
     return sorted(found)
 

@@ -207,7 +207,8 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                                             exact=made or identity.inspect(plan.venv).ours, durations=durations)
         else:
             installed, removed = _install(ctx, plan, info, backend, made, carry, durations)
-        venvmod.tighten(plan.venv)
+        if made or identity.inspect(plan.venv).ours:  # the user's own venv: not a mode of theirs is changed
+            venvmod.tighten(plan.venv)
         venvmod.write_mark(plan.venv, state="ready", project=plan.project)
         ctx.progress("register", f"registering kernel {plan.name}", 3, 3)
         t = time.monotonic()
@@ -221,6 +222,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             _put(row.kernels_dir, plan, row.name, python, info, row.display_name)
             repointed.append(row.name)
         venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
+        record_specs(plan.venv, [resource_dir, *(r.kernels_dir / r.name for r in plan.repoint)])
         durations["register"] = round(time.monotonic() - t, 3)
     except BaseException:
         if swap is not None:
@@ -238,6 +240,14 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                  installed=installed, removed=removed, installer=backend.name, resource_dir=resource_dir,
                  spec_state=state, repointed=repointed, not_carried=not_carried, recovered=recovered,
                  durations=durations)
+
+
+def record_specs(venv: Path, written: list[Path]) -> None:
+    """Add the spec folders just written to the venv's mark (``specs``), dropping those that no longer
+    run it: remove and prune then see a spec in another scope as a user of the venv. Callers hold
+    the venv's lock; the user's own venv gets no mark."""
+    specs = kernels.still_using(venv, [*venvmod.recorded_specs(venv), *written])
+    venvmod.write_mark(venv, specs=sorted({str(d) for d in specs}))
 
 
 def _put(kernels_dir: Path, plan: Plan, name: str, python: Path, info: pythons.PythonInfo, display: str) -> tuple[Path, str]:

@@ -1,7 +1,9 @@
 """Venvs: making one (virtualenv's API), looking inside one, kernelenv's mark in it, and swapping one.
 
 The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path and
-project, and whether creation finished (``state``: creating or ready). Whether kernelenv may
+project, whether creation finished (``state``: creating or ready), and which spec folders
+kernelenv wrote for it in any scope (``specs``: a spec in a --prefix folder is one no scan of
+another scope sees). Whether kernelenv may
 delete or rebuild a venv is decided in one place, kernelenv/identity.py, from this mark and
 what the venv's own files say.
 
@@ -148,7 +150,10 @@ def logo_dir(venv: Path) -> Path | None:
 
 
 def tighten(venv: Path) -> None:
-    """Clear the group/other write bits uv sets on its ``.lock`` (0666) in the venv's top folder."""
+    """Clear the group/other write bits uv sets on its ``.lock`` (0666) in the venv's top folder.
+
+    Only for a venv kernelenv made: the entries of the user's own venv keep the modes they have.
+    """
     for entry in os.scandir(venv):
         try:
             mode = entry.stat(follow_symlinks=False).st_mode
@@ -222,6 +227,16 @@ def read_mark(venv: Path) -> dict[str, Any] | None:
 def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
     """Whether ``mark`` says it was made at this very path."""
     return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
+
+
+def recorded_specs(venv: Path) -> list[Path]:
+    """The spec folders kernelenv wrote for this venv, in any scope (``specs`` in its mark; only a
+    mark that names this very path counts). Whether each still uses the venv is asked apart."""
+    mark = read_mark(venv)
+    if not mark_names(venv, mark):
+        return []
+    specs = (mark or {}).get("specs")
+    return [Path(s) for s in specs if isinstance(s, str) and os.path.isabs(s)] if isinstance(specs, list) else []
 
 
 def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
@@ -305,14 +320,14 @@ def leftovers(venv: Path) -> list[Path]:
     return sorted(venv.parent / n for n in names if n.startswith(tuple(prefixes)))
 
 
-def recover(venv: Path) -> list[str]:
-    """Finish or undo what killed runs left beside ``venv``; what was done, one line each.
+def recovery(venv: Path) -> list[tuple[str, Path, str]]:
+    """What :func:`recover` would do beside ``venv``, touching nothing: (action, holder, message) each.
 
-    A working venv kept aside for a rebuild comes back when the venv at ``venv`` is missing or
-    unfinished (kernelenv's own, state not ready); it is deleted when a finished venv is there.
-    Callers hold the venv's lock.
+    ``action`` is ``delete`` (a holder of a finished deletion, or an old venv a finished rebuild
+    replaced), ``put-back`` (the working venv comes back to the empty path) or ``replace`` (the
+    unfinished venv kernelenv made at the path is deleted and the working one put back).
     """
-    done: list[str] = []
+    plan: list[tuple[str, Path, str]] = []
     for holder in leftovers(venv):
         if holder.is_symlink() or not holder.is_dir():
             continue
@@ -324,26 +339,47 @@ def recover(venv: Path) -> list[str]:
             legacy = next((keeps for p, keeps in _LEGACY if holder.name.startswith(f".{venv.name}{p}")), True)
             purpose = "rebuild" if legacy else "delete"
         if purpose != "rebuild" or not (inner.is_dir() and not inner.is_symlink()):
-            _rmtree(holder)
-            done.append(f"finished deleting {holder}")
+            plan.append(("delete", holder, f"finished deleting {holder}"))
             continue
         current = read_mark(venv) if venv.is_dir() else None
         finished = is_venv(venv) and (current is None or current.get("state") == "ready")
         if finished:
-            _rmtree(holder)
-            done.append(f"deleted the old venv kept aside in {holder}")
+            plan.append(("delete", holder, f"deleted the old venv kept aside in {holder}"))
         elif venv.exists() or venv.is_symlink():
             if not (mark_names(venv, current) or _only_marks(venv)):
                 continue  # something else is there now: leave both for the user
-            _rmtree(venv)
-            os.rename(inner, venv)
-            _rmtree(holder)
-            done.append(f"put back the working venv {venv} an interrupted rebuild had moved aside")
+            plan.append(("replace", holder, f"put back the working venv {venv} an interrupted rebuild had moved aside"))
+            break  # the path holds a venv again: the next holder is judged on the next run
         else:
-            os.rename(inner, venv)
+            plan.append(("put-back", holder, f"put back the venv {venv} an interrupted run had moved aside"))
+            break
+    return plan
+
+
+def puts_back(venv: Path) -> bool:
+    """Whether :func:`recover` would put a working venv back at ``venv``."""
+    return any(action in ("put-back", "replace") for action, _, _ in recovery(venv))
+
+
+def recover(venv: Path) -> list[str]:
+    """Finish or undo what killed runs left beside ``venv``; what was done, one line each.
+
+    A working venv kept aside for a rebuild comes back when the venv at ``venv`` is missing or
+    unfinished (kernelenv's own, state not ready); it is deleted when a finished venv is there.
+    :func:`recovery` says the same without doing it. Callers hold the venv's lock.
+    """
+    done: list[str] = []
+    while True:
+        plan = recovery(venv)
+        for action, holder, message in plan:
+            if action == "replace":
+                _rmtree(venv)
+            if action in ("put-back", "replace"):
+                os.rename(holder / venv.name, venv)
             _rmtree(holder)
-            done.append(f"put back the venv {venv} an interrupted run had moved aside")
-    return done
+            done.append(message)
+        if not any(action in ("put-back", "replace") for action, _, _ in plan):
+            return done  # (after a put-back, what is left is judged against the venv now there)
 
 
 def _only_marks(venv: Path) -> bool:

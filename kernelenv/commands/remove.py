@@ -32,7 +32,7 @@ def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow | No
         return None, f"{ident.describe()}; left in place"
     users = kernels.users_of(all_rows, venv, besides=[row.resource_dir] if row else [])
     if users:
-        return None, f"{venv} is still used by kernel {', '.join(u.name for u in users)}; left in place"
+        return None, f"{venv} is still used by kernel {kernels.describe_users(users, all_rows)}; left in place"
     return venv, None
 
 

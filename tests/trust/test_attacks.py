@@ -1,0 +1,215 @@
+"""Attacks on kernelenv's trust guarantees, found by an independent adversarial pass (task H4).
+
+Each test is one sequence a user (or an adversary) can really run, with the real CLI, real venvs
+and real kernels; its docstring says the sequence and what went wrong before the fix. The
+guarantees attacked: no folder deleted that kernelenv did not make for that path; no venv
+deleted while another spec uses it or repair could recover it; no file of the user changed;
+every kernel ``list`` calls ok runs its own project's venv; ``--dry-run`` says what a run does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import make_project
+from kernelenv import venv as venvmod
+
+OTHER_PYTHON = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
+
+
+def _kill_when(argv: list[str], ready, timeout: float = 180) -> None:
+    """Run the CLI with ``argv`` and SIGKILL it (its whole group) as soon as ``ready()`` holds."""
+    child = subprocess.Popen([sys.executable, "-m", "kernelenv", *map(str, argv)], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while child.poll() is None and time.monotonic() < deadline:
+            try:
+                if ready():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.001)
+        assert child.poll() is None, "the run finished before the moment to kill it"
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+
+
+def _aside_without_python(p: Path):
+    """The moment of a rebuild when the working venv is aside and the new one has no python yet."""
+    return lambda: any(".kernelenv-aside-" in x.name for x in p.iterdir()) and not (p / ".venv" / "bin" / "python").exists()
+
+
+def _row(cli, name: str, *extra: str) -> dict | None:
+    res = cli("list", *extra, "--json")
+    return next((r for r in res.data["kernels"] if r["name"] == name), None)
+
+
+# F1 ------------------------------------------------------------------------------------------------
+def test_two_runs_through_a_symlinked_project_path_wait_for_each_other(jupyter, cli, tmp_path):
+    """`ln -s R L; kernelenv create R & kernelenv create L`: both name the same venv, so the second
+    must wait for the first. Before: the lock was keyed by the path as spelled, so the run through L
+    did not wait; it saw R's half-made venv, called it unfinished, moved it aside and rebuilt it while
+    R's run was installing into it (R's run then failed with INSTALL_FAILED, or both said ok)."""
+    from kernelenv import locks
+    from kernelenv.context import Context
+
+    real = make_project(tmp_path, "R")
+    link = tmp_path / "L"
+    link.symlink_to(real)
+    # the run on R holds its venv's lock (kernelenv's own lock, taken as its create takes it)
+    ctx = Context.build(real)
+    with locks.venv_and_kernels(ctx, real / ".venv", []):
+        child = subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(link), "--json"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        waited = False
+        deadline = time.monotonic() + 60
+        lines: list[str] = []
+        while time.monotonic() < deadline and child.poll() is None:
+            line = child.stderr.readline()
+            lines.append(line)
+            if "waiting for another kernelenv run" in line:
+                waited = True
+                break
+        made_meanwhile = (real / ".venv").exists()
+    out, err = child.communicate(timeout=600)
+    assert waited and not made_meanwhile, f"create through the link did not wait for the run on {real}: {''.join(lines)}{err}"
+    assert child.returncode == 0, out
+
+
+# F2 ------------------------------------------------------------------------------------------------
+def test_create_on_the_users_own_venv_keeps_its_file_modes(jupyter, cli, tmp_path):
+    """`umask 002; python -m venv P/.venv; kernelenv create P`: the venv is the user's, used as it is.
+    Before: create cleared the group-write bit of every entry in the venv's top folder (pyvenv.cfg,
+    bin, lib, a notes file of the user's): files kernelenv did not make, changed."""
+    p = make_project(tmp_path, "P")
+    subprocess.run(["sh", "-c", f'umask 002 && "{sys.executable}" -m venv --without-pip "{p / ".venv"}"'], check=True)
+    notes = p / ".venv" / "notes.txt"
+    notes.write_text("mine\n")
+    os.chmod(notes, 0o664)
+    before = {e.name: stat.S_IMODE(os.lstat(e.path).st_mode) for e in os.scandir(p / ".venv")}
+    res = cli("create", p, "--json")
+    assert res.rc == 0, res
+    after = {n: stat.S_IMODE(os.lstat(p / ".venv" / n).st_mode) for n in before}
+    assert after == before, {n: (oct(before[n]), oct(after[n])) for n in before if before[n] != after[n]}
+    assert venvmod.read_mark(p / ".venv") is None
+
+
+# F3 ------------------------------------------------------------------------------------------------
+def test_prune_keeps_the_spec_of_a_venv_it_puts_back(jupyter, cli, tmp_path):
+    """`create P; create P --python OTHER` killed while the working venv is aside; `prune`.
+    Before: prune put the working venv back, then removed kernel p anyway, because it had decided
+    from the health seen before (interpreter missing): a kernel that runs, removed; `--dry-run`
+    said the same."""
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--json").rc == 0
+    _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], _aside_without_python(p))
+    assert _row(cli, "p")["status"] == "interpreter-missing"
+    dry = cli("prune", "--dry-run", "--json")
+    assert dry.rc == 0 and [r["name"] for r in dry.data["removed"]] == [], dry.data
+    res = cli("prune", "--json")
+    assert res.rc == 0 and [r["name"] for r in res.data["removed"]] == [], res.data
+    assert res.data["restored"], res.data
+    assert _row(cli, "p")["status"] == "ok"
+
+
+# F4 ------------------------------------------------------------------------------------------------
+def test_adopt_leaves_a_nested_projects_notebooks_alone(jupyter, cli, tmp_path):
+    """`create A; create B; mv A B/A; create B/A; cd B; kernelenv adopt`: B/A is a project of its own
+    (its own venv and kernel). Before: adopt rewrote B/A's notebooks to open on B's kernel, so they
+    ran in the wrong environment."""
+    import nbformat
+
+    a, b = make_project(tmp_path, "A"), make_project(tmp_path, "B")
+    for proj, name in ((a, "a"), (b, "b")):
+        assert cli("create", proj, "--json").rc == 0
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": name, "display_name": name, "language": "python"}
+        nbformat.write(nb, str(proj / f"{name}.ipynb"))
+    nested = b / "A"
+    a.rename(nested)
+    assert cli("create", nested, "--json").rc == 0
+    before = (nested / "a.ipynb").read_bytes()
+    res = cli("adopt", "--json", cwd=b)
+    assert res.rc == 0, res
+    assert [Path(r["path"]).name for r in res.data["notebooks"]] == ["b.ipynb"], res.data["notebooks"]
+    assert (nested / "a.ipynb").read_bytes() == before
+
+
+# F6 ------------------------------------------------------------------------------------------------
+def _lock_without(project: Path, names: tuple[str, ...]) -> None:
+    out, skip = [], False
+    for line in (project / "kernelenv.lock").read_text().splitlines(keepends=True):
+        if any(line.startswith(f"{n}==") for n in names):
+            skip = True
+            continue
+        if skip and line.startswith((" ", "\t")):
+            continue
+        skip = False
+        out.append(line)
+    (project / "kernelenv.lock").write_text("".join(out))
+
+
+def test_a_lock_without_ipykernel_is_refused_before_anything_is_touched(jupyter, cli, tmp_path):
+    """`create P; lock P`, then ipykernel's entry deleted from kernelenv.lock (a lock that lies);
+    `sync P`, and `create Q` with that lock. Before: sync uninstalled ipykernel from P's working venv
+    (the kernel could no longer start), and create Q exited 0 with a kernel that cannot start, for
+    which doctor's fix was that same sync."""
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--json").rc == 0
+    assert cli("lock", p, "--json").rc == 0
+    _lock_without(p, ("ipykernel",))
+    res = cli("sync", p, "--json")
+    assert res.rc != 0 and res.codes == ["LOCK_INVALID"], res
+    assert "ipykernel" in venvmod.installed(p / ".venv")
+    q = make_project(tmp_path, "Q")
+    (q / "kernelenv.lock").write_text((p / "kernelenv.lock").read_text())
+    res = cli("create", q, "--json")
+    assert res.rc != 0 and res.codes == ["LOCK_INVALID"], res
+    assert not (q / ".venv").exists() and _row(cli, "q") is None
+
+
+def test_an_exact_sync_with_pip_never_uninstalls_pip(jupyter, cli, kernel, tmp_path):
+    """`create P --installer pip; lock P`, pip's entry deleted from the lock; `sync P --installer pip`.
+    Before: the pip backend's exact sync uninstalled pip itself (uv's keeps it), so `!pip` in the
+    kernel failed while `list` said ok."""
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--installer", "pip", "--json").rc == 0
+    assert cli("lock", p, "--json").rc == 0
+    _lock_without(p, ("pip",))
+    res = cli("sync", p, "--installer", "pip", "--json")
+    assert res.rc == 0, res
+    assert "pip" in venvmod.installed(p / ".venv") and (p / ".venv" / "bin" / "pip").exists()
+    assert _row(cli, "p")["status"] == "ok"
+    assert str(p / ".venv") in kernel("p").run("%pip --version")
+
+
+# F7 ------------------------------------------------------------------------------------------------
+def test_remove_keeps_a_venv_that_a_spec_in_another_scope_uses(jupyter, cli, tmp_path):
+    """`create P --prefix D; create P; remove p`: both specs are kernelenv's and run P/.venv.
+    Before: remove (user scope) did not see D's spec, deleted P/.venv, and left D's kernel broken
+    (interpreter missing); `--dry-run` said the same."""
+    p = make_project(tmp_path, "P")
+    prefix = tmp_path / "D"
+    assert cli("create", p, "--prefix", prefix, "--json").rc == 0
+    assert cli("create", p, "--json").rc == 0
+    dry = cli("remove", "p", "--dry-run", "--json")
+    assert dry.rc == 0 and dry.data["venv_removed"] is None, dry
+    res = cli("remove", "p", "--json")
+    assert res.rc == 0 and res.data["venv_removed"] is None, res
+    assert str(prefix) in res.data["venv_kept_reason"], res.data
+    assert (p / ".venv" / "bin" / "python").exists()
+    assert _row(cli, "p", "--prefix", prefix)["status"] == "ok"
+    # and once D's spec is gone, the venv goes with the last kernel
+    res = cli("remove", "p", "--prefix", prefix, "--json")
+    assert res.rc == 0 and res.data["venv_removed"] == str(p / ".venv"), res
