@@ -4,7 +4,9 @@ Contract:
 - ``inspect(path)`` looks at a venv path without running anything and says which :class:`Kind`
   it is: absent, a link, not a venv, a folder an interrupted kernelenv run abandoned, kernelenv's
   own made at this very path (``ours``), kernelenv's made elsewhere and moved here (its origin is
-  gone) or copied here (its origin still exists), the user's own, or the user's own relocated
+  gone and its folder is the one kernelenv made: the inode its mark records) or copied here (its
+  origin still exists, or its folder is another: a copy whose original was moved or deleted
+  since), the user's own, or the user's own relocated
   (its console scripts run another venv's python). Marks are never believed alone: a mark counts
   only for the path it names, and a venv whose scripts point elsewhere is never "ours".
 - ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path (callers also
@@ -124,8 +126,10 @@ def inspect(path: Path) -> VenvIdentity:
     elsewhere = venvmod.scripts_elsewhere(path)
     if mark is not None and not here:
         origin = mark.get("venv")
-        kind = Kind.OURS_COPIED if isinstance(origin, str) and os.path.exists(origin) else Kind.OURS_MOVED
-        return VenvIdentity(path, kind, mark, elsewhere)
+        inode = mark.get("inode")
+        copied = (isinstance(origin, str) and os.path.exists(origin)) or (
+            isinstance(inode, int) and not isinstance(inode, bool) and inode != venvmod.folder_inode(path))
+        return VenvIdentity(path, Kind.OURS_COPIED if copied else Kind.OURS_MOVED, mark, elsewhere)
     if here:
         # a mark naming this path on a venv whose scripts run another venv: a copy laid over ours
         return VenvIdentity(path, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)

@@ -1,7 +1,8 @@
 """Venvs: making one (virtualenv's API), looking inside one, kernelenv's mark in it, and swapping one.
 
 The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path and
-project, whether creation finished (``state``: creating or ready), and which spec folders
+project (and the inode its folder had there), whether creation finished (``state``: creating
+or ready), and which spec folders
 kernelenv wrote for it in any scope (``specs``: a spec in a --prefix folder is one no scan of
 another scope sees). Whether kernelenv may
 delete or rebuild a venv is decided in one place, kernelenv/identity.py, from this mark and
@@ -229,6 +230,14 @@ def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
     return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
 
 
+def folder_inode(venv: Path) -> int | None:
+    """The inode of the venv's folder: the same after a `mv` on one file system, another in any copy."""
+    try:
+        return os.stat(venv).st_ino
+    except OSError:
+        return None
+
+
 def recorded_specs(venv: Path) -> list[Path]:
     """The spec folders kernelenv wrote for this venv, in any scope (``specs`` in its mark; only a
     mark that names this very path counts). Whether each still uses the venv is asked apart."""
@@ -252,6 +261,7 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)
+    mark["inode"] = folder_inode(venv)  # a `mv` keeps it, a copy gets another (identity.py tells them apart)
     files.write_atomic(venv / MARK_FILE, json.dumps(mark, indent=1) + "\n")
 
 
