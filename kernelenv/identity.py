@@ -4,9 +4,9 @@ Contract:
 - ``inspect(path)`` looks at a venv path without running anything and says which :class:`Kind`
   it is: absent, a link, not a venv, a folder an interrupted kernelenv run abandoned, kernelenv's
   own made at this very path (``ours``), kernelenv's made elsewhere and moved here (its origin is
-  gone and its folder is the one kernelenv made: the inode its mark records) or copied here (its
-  origin still exists, or its folder is another: a copy whose original was moved or deleted
-  since), the user's own, or the user's own relocated
+  gone and nothing says it is a copy) or copied here (its origin still exists, or its folder is
+  another one on the same file system than the one its mark records: a copy whose original was
+  moved or deleted since), the user's own, or the user's own relocated
   (its console scripts run another venv's python). Marks are never believed alone: a mark counts
   only for the path it names, and a venv whose scripts point elsewhere is never "ours".
 - ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path (callers also
@@ -126,14 +126,21 @@ def inspect(path: Path) -> VenvIdentity:
     elsewhere = venvmod.scripts_elsewhere(path)
     if mark is not None and not here:
         origin = mark.get("venv")
-        inode = mark.get("inode")
-        copied = (isinstance(origin, str) and os.path.exists(origin)) or (
-            isinstance(inode, int) and not isinstance(inode, bool) and inode != venvmod.folder_inode(path))
+        copied = (isinstance(origin, str) and os.path.exists(origin)) or _another_folder(path, mark)
         return VenvIdentity(path, Kind.OURS_COPIED if copied else Kind.OURS_MOVED, mark, elsewhere)
     if here:
         # a mark naming this path on a venv whose scripts run another venv: a copy laid over ours
         return VenvIdentity(path, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
     return VenvIdentity(path, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+
+
+def _another_folder(path: Path, mark: dict[str, Any]) -> bool:
+    """The mark was written in another folder on this same file system (a copy: `mv` keeps the inode).
+    Not knowable across file systems (a move there changes the device too): then not said."""
+    dev, ino, now = mark.get("device"), mark.get("inode"), venvmod.folder_id(path)
+    if not (type(dev) is int and type(ino) is int and now is not None):
+        return False
+    return dev == now[0] and ino != now[1]
 
 
 def _only_marks(path: Path) -> bool:

@@ -1,12 +1,11 @@
 """Venvs: making one (virtualenv's API), looking inside one, kernelenv's mark in it, and swapping one.
 
 The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path and
-project (and the inode its folder had there), whether creation finished (``state``: creating
-or ready), and which spec folders
-kernelenv wrote for it in any scope (``specs``: a spec in a --prefix folder is one no scan of
-another scope sees). Whether kernelenv may
-delete or rebuild a venv is decided in one place, kernelenv/identity.py, from this mark and
-what the venv's own files say.
+project (and the device and inode its folder had there), whether creation finished
+(``state``: creating or ready), and which spec folders kernelenv wrote for it in any scope
+(``specs``: a spec in a --prefix folder is one no scan of another scope sees). Whether
+kernelenv may delete or rebuild a venv is decided in one place, kernelenv/identity.py, from
+this mark and what the venv's own files say.
 
 A venv is replaced or deleted through one swap helper (:class:`Swap`): the old folder is
 renamed aside under one prefix (``.NAME.kernelenv-aside-XXXX/NAME`` with a ``swap.json``
@@ -230,12 +229,14 @@ def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
     return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
 
 
-def folder_inode(venv: Path) -> int | None:
-    """The inode of the venv's folder: the same after a `mv` on one file system, another in any copy."""
+def folder_id(venv: Path) -> tuple[int, int] | None:
+    """(device, inode) of the venv's folder: a `mv` within one file system keeps both, a copy on that
+    file system gets another inode (a move to another file system changes both: no answer there)."""
     try:
-        return os.stat(venv).st_ino
+        st = os.stat(venv)
     except OSError:
         return None
+    return st.st_dev, st.st_ino
 
 
 def recorded_specs(venv: Path) -> list[Path]:
@@ -261,7 +262,7 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)
-    mark["inode"] = folder_inode(venv)  # a `mv` keeps it, a copy gets another (identity.py tells them apart)
+    mark["device"], mark["inode"] = folder_id(venv) or (None, None)  # a `mv` keeps them (identity.py)
     files.write_atomic(venv / MARK_FILE, json.dumps(mark, indent=1) + "\n")
 
 
