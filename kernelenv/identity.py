@@ -48,6 +48,7 @@ class VenvIdentity:
     kind: Kind
     mark: dict[str, Any] | None = None
     scripts_elsewhere: list[tuple[str, str]] = field(default_factory=list)
+    folder: Path | None = None  # where its files are now, when judged as if at ``path`` (inspect's ``at``)
 
     @property
     def made_at(self) -> Path | None:
@@ -89,7 +90,7 @@ class VenvIdentity:
     @property
     def recoverable(self) -> bool:
         """Its packages can be read back (dist-info folders), so ``repair`` can rebuild it."""
-        return self.is_venv and bool(venvmod.dist_infos(self.path))
+        return self.is_venv and bool(venvmod.dist_infos(self.folder or self.path))
 
     def describe(self) -> str:
         p = self.path
@@ -107,31 +108,48 @@ class VenvIdentity:
         }[self.kind]
 
 
-def inspect(path: Path) -> VenvIdentity:
-    """What the venv at ``path`` is, from its files alone (nothing is run)."""
+def inspect(path: Path, *, at: Path | None = None) -> VenvIdentity:
+    """What the venv at ``path`` is, from its files alone (nothing is run).
+
+    ``at``: the folder ``path`` judged as if it were at ``at`` (a venv an interrupted run moved
+    aside, which venv.recover puts back there): what it will be once it is back.
+    """
+    ident = _inspect(path, at if at is not None else path)
+    ident.folder = path
+    return ident
+
+
+def _inspect(path: Path, where: Path) -> VenvIdentity:
     try:
         st = os.lstat(path)
     except OSError:  # absent, or a name no file can have (too long, a file as a folder)
-        return VenvIdentity(path, Kind.ABSENT)
+        return VenvIdentity(where, Kind.ABSENT)
     if stat.S_ISLNK(st.st_mode):
-        return VenvIdentity(path, Kind.LINK)
+        return VenvIdentity(where, Kind.LINK)
     if not stat.S_ISDIR(st.st_mode):
-        return VenvIdentity(path, Kind.NOT_A_VENV)
+        return VenvIdentity(where, Kind.NOT_A_VENV)
     mark = venvmod.read_mark(path)
-    here = venvmod.mark_names(path, mark)
+    here = venvmod.mark_names(where, mark)
     if not venvmod.is_venv(path):
         if here or _only_marks(path):
-            return VenvIdentity(path, Kind.ABANDONED, mark)  # killed inside virtualenv, or pyvenv.cfg lost
-        return VenvIdentity(path, Kind.NOT_A_VENV, mark)
-    elsewhere = venvmod.scripts_elsewhere(path)
+            return VenvIdentity(where, Kind.ABANDONED, mark)  # killed inside virtualenv, or pyvenv.cfg lost
+        return VenvIdentity(where, Kind.NOT_A_VENV, mark)
+    elsewhere = venvmod.scripts_elsewhere(path, here=where)
     if mark is not None and not here:
         origin = mark.get("venv")
         copied = (isinstance(origin, str) and os.path.exists(origin)) or _another_folder(path, mark)
-        return VenvIdentity(path, Kind.OURS_COPIED if copied else Kind.OURS_MOVED, mark, elsewhere)
+        return VenvIdentity(where, Kind.OURS_COPIED if copied else Kind.OURS_MOVED, mark, elsewhere)
     if here:
         # a mark naming this path on a venv whose scripts run another venv: a copy laid over ours
-        return VenvIdentity(path, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
-    return VenvIdentity(path, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+        return VenvIdentity(where, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
+    return VenvIdentity(where, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+
+
+def after_recovery(venv: Path) -> VenvIdentity:
+    """What :func:`inspect` will say of ``venv`` once venv.recover has run: a working venv an
+    interrupted rebuild moved aside is judged where it comes back. Touches nothing."""
+    back = next((h for action, h, _ in venvmod.recovery(venv) if action in ("put-back", "replace")), None)
+    return inspect(back / venv.name, at=venv) if back is not None else inspect(venv)
 
 
 def _another_folder(path: Path, mark: dict[str, Any]) -> bool:

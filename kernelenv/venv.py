@@ -192,10 +192,11 @@ def script_interpreter(script: Path) -> str | None:
     return target if os.path.isabs(target) and "python" in os.path.basename(target) else None
 
 
-def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(script, interpreter) of each console script in the venv whose interpreter is not this venv's."""
+def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None, here: Path | None = None) -> list[tuple[str, str]]:
+    """(script, interpreter) of each console script in the venv whose interpreter is not this venv's
+    (``here``: the venv's folder as if it were there, for one moved aside)."""
     bindir = bin_dir(venv)
-    here = os.path.realpath(bindir)
+    here_bin = os.path.realpath(bin_dir(here) if here is not None else bindir)
     try:
         names = sorted(os.listdir(bindir)) if only is None else [n for n in only if (bindir / n).exists()]
     except OSError:
@@ -206,7 +207,7 @@ def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None) -> list[t
         if p.is_symlink() or not p.is_file():
             continue
         interp = script_interpreter(p)
-        if interp and os.path.realpath(os.path.dirname(interp)) != here:
+        if interp and os.path.realpath(os.path.dirname(interp)) != here_bin:
             out.append((n, interp))
     return out
 

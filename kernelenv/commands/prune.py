@@ -6,7 +6,8 @@ Contract:
   uninstalled still holds its packages, and ``kernelenv repair`` rebuilds it (the report says so).
   With ``delete_venvs`` a venv is deleted only when identity.py says kernelenv made it there, it
   holds nothing that can be recovered, and no other spec uses it.
-- Specs an interrupted ``--force`` replacement left aside are put back; venvs an interrupted
+- Specs an interrupted ``--force`` replacement left aside are put back, and the temporary folders
+  of killed spec writes and removals (``.NAME~*.tmp|.del``) deleted; venvs an interrupted
   rebuild moved aside are put back (or swept when the new one was finished), and the spec of a
   venv put back is not pruned in that run (it was judged before the venv came back); containers of
   container kernels whose launcher is gone (killed with -9) are removed.
@@ -86,6 +87,14 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
             "venv_removed": venv_removed,
             "venv_kept_reason": venv_kept,
         })
+    for kdir in ctx.search_path:  # what killed spec writes and removals left (.NAME~*.tmp|.del)
+        aside = {r.name for r in all_rows if r.aside_in is not None and r.kernels_dir == kdir}
+        for name in sorted({n for n, _, _ in specstore.leftovers(kdir)} - aside):
+            if dry_run:
+                restored += [f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(kdir, name)]
+                continue
+            with locks.venv_and_kernels(ctx, None, [kdir / name]):
+                restored += specstore.recover(kdir, name)
     containers_removed = _orphans(dry_run) if any(r.container is not None for r in all_rows) else []
     return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed,
                             "dry_run": dry_run})

@@ -235,19 +235,44 @@ def test_a_copy_whose_original_moved_does_not_take_the_originals_kernel(jupyter,
 
 
 # F5 ------------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="remove neither finishes nor sweeps what a killed rebuild left aside "
-                   "(see the H4 report: the fix needs remove's --dry-run to predict venv.recover)")
 def test_remove_after_a_killed_rebuild_leaves_nothing_behind(jupyter, cli, tmp_path):
     """`create P; create P --python OTHER` killed while the working venv is aside; `remove P`.
-    remove said it removed kernel p, but the working venv (~90 MB) stayed hidden in
-    P/..venv.kernelenv-aside-*; a later `create P` then brought that old venv back instead of
-    making a new one."""
+    Before: remove said it removed kernel p, but the working venv (~90 MB) stayed hidden in
+    P/..venv.kernelenv-aside-*, and a later `create P` brought that old venv back instead of
+    making a new one. `--dry-run` must say the venv goes too."""
     p = make_project(tmp_path, "P")
     assert cli("create", p, "--json").rc == 0
     _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], _aside_without_python(p))
+    dry = cli("remove", "--project", p, "--dry-run", "--json")
+    assert dry.rc == 0 and dry.data["venv_removed"] == str(p / ".venv") and dry.data["recovered"], dry
     res = cli("remove", "--project", p, "--json")
-    assert res.rc == 0, res
+    assert res.rc == 0 and res.data["venv_removed"] == str(p / ".venv"), res
     assert sorted(x.name for x in p.iterdir()) == [], sorted(x.name for x in p.iterdir())
+
+
+def test_a_killed_remove_is_finished_by_the_next_remove_and_prune(jupyter, cli, tmp_path):
+    """`create P; remove P` killed -9 once the venv is moved aside for deletion; `remove P`; `prune`.
+    Before: the second remove said KERNEL_NOT_FOUND and the half-deleted venv stayed in
+    P/..venv.kernelenv-aside-* for good; the spec's half-deleted folder (.p~*.del) stayed in the
+    kernels folder, swept by nothing but a later `create` of that same name."""
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--json").rc == 0
+    # killed while deleting the venv, the spec already gone
+    _kill_when(["remove", p, "--json"], lambda: not (jupyter.kernels / "p").exists()
+               and any(".kernelenv-aside-" in x.name for x in p.iterdir()))
+    res = cli("remove", "--project", p, "--json")
+    assert res.rc == 0 and res.data["recovered"], res
+    assert sorted(x.name for x in p.iterdir()) == []
+    # what a kill between the spec's rename and its deletion leaves
+    assert cli("create", p, "--json").rc == 0
+    held = jupyter.kernels / ".p~kill.del"
+    held.mkdir()
+    (jupyter.kernels / "p").rename(held / "p")
+    res = cli("prune", "--dry-run", "--json")
+    assert res.rc == 0 and any(str(held) in m for m in res.data["restored"]), res.data
+    res = cli("prune", "--json")
+    assert res.rc == 0, res
+    assert sorted(x.name for x in jupyter.kernels.iterdir()) == [], res.data
 
 
 # F9 ------------------------------------------------------------------------------------------------
