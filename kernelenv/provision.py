@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,7 +227,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         if swap is not None:
             swap.restore()
         elif made:
-            shutil.rmtree(plan.venv, ignore_errors=True)
+            _discard_quietly(plan.venv)
         raise
     if swap is not None:
         swap.commit()
@@ -274,9 +273,17 @@ def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer
             backend.seed_pip(venvmod.python_of(venv))
         venvmod.write_mark(venv, state="creating", project=plan.project, installer=backend.name)
     except BaseException:
-        shutil.rmtree(venv, ignore_errors=True)
+        _discard_quietly(venv)
         raise
     durations["venv"] = round(time.monotonic() - t, 3)
+
+
+def _discard_quietly(venv: Path) -> None:
+    """Delete the venv this run made (renamed aside first: a kill never leaves half of it in place)."""
+    try:
+        venvmod.discard(venv)
+    except OSError:
+        pass
 
 
 def _request_key(info: pythons.PythonInfo, packages: list[str], req_files: list[Path]) -> str:

@@ -300,8 +300,7 @@ class Swap:
     def restore(self) -> None:
         if self.holder is None:
             return
-        if self.venv.exists() or self.venv.is_symlink():
-            _rmtree(self.venv)
+        discard(self.venv)
         os.rename(self.holder / self.venv.name, self.venv)
         _rmtree(self.holder)
         self.holder = None
@@ -320,6 +319,16 @@ def delete(venv: Path) -> None:
     swap = Swap(venv, "delete")
     swap.aside()
     swap.commit()
+
+
+def discard(venv: Path) -> None:
+    """Delete whatever is at ``venv`` (a half-made venv) without ever leaving half of it at that path:
+    a folder is renamed aside first, so a kill leaves a holder :func:`recover` finishes, never a
+    folder that lost its mark or its pyvenv.cfg and so looks like something else."""
+    if venv.is_symlink() or venv.is_file():
+        venv.unlink()
+    elif venv.exists():
+        delete(venv)
 
 
 def leftovers(venv: Path) -> list[Path]:
@@ -385,7 +394,7 @@ def recover(venv: Path) -> list[str]:
         plan = recovery(venv)
         for action, holder, message in plan:
             if action == "replace":
-                _rmtree(venv)
+                discard(venv)
             if action in ("put-back", "replace"):
                 os.rename(holder / venv.name, venv)
             _rmtree(holder)

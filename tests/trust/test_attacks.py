@@ -25,8 +25,9 @@ from kernelenv import venv as venvmod
 OTHER_PYTHON = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
 
 
-def _kill_when(argv: list[str], ready, timeout: float = 180) -> None:
-    """Run the CLI with ``argv`` and SIGKILL it (its whole group) as soon as ``ready()`` holds."""
+def _kill_when(argv: list[str], ready, timeout: float = 180, must: bool = True) -> bool:
+    """Run the CLI with ``argv`` and SIGKILL it (its whole group) as soon as ``ready()`` holds.
+    Whether it was killed; a run that finishes first fails the test when ``must``."""
     child = subprocess.Popen([sys.executable, "-m", "kernelenv", *map(str, argv)], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
@@ -38,11 +39,13 @@ def _kill_when(argv: list[str], ready, timeout: float = 180) -> None:
             except OSError:
                 pass
             time.sleep(0.001)
-        assert child.poll() is None, "the run finished before the moment to kill it"
+        killed = child.poll() is None
+        assert killed or not must, f"the run {argv} finished before the moment to kill it"
     finally:
         if child.poll() is None:
             os.killpg(child.pid, signal.SIGKILL)
         child.wait()
+    return killed
 
 
 def _aside_without_python(p: Path):
@@ -292,3 +295,37 @@ def test_pythons_does_not_trust_or_write_a_loose_cache_folder(jupyter, cli, tmp_
     res = cli("pythons", "--json")
     assert res.rc == 0, res
     assert stat.S_IMODE((cache / "pythons.json").stat().st_mode) == 0o600
+
+
+# F10 -----------------------------------------------------------------------------------------------
+def test_a_kill_while_an_unfinished_venv_is_deleted_never_strands_the_working_one(jupyter, cli, tmp_path):
+    """`create P --with six; create P --python OTHER` killed once the new venv is half made (the
+    working one aside); `create P` (which deletes the half-made venv and puts the working one back)
+    killed while it deletes; `create P`. Before: the half-deleted folder had lost its mark and its
+    pyvenv.cfg, so every later create and repair refused it (VENV_NOT_A_VENV, "not touching it"),
+    doctor's fix failed the same way, and the working venv stayed aside for good; or it had lost
+    only its mark, looked like the user's own finished venv, and the next run deleted the working
+    venv kept aside (six gone). (Found by the model test, seed 3969826229.)"""
+    for attempt in range(4):  # the second kill must land while a deletion runs: retried when it came too late
+        p = make_project(tmp_path / str(attempt), "P")
+        assert cli("create", p, "--with", "six", "--name", "p", "--force", "--json").rc == 0
+        holder = lambda: [x for x in p.iterdir() if ".kernelenv-aside-" in x.name]  # noqa: E731
+        # killed while installing into the new venv (a big half-made venv: deleting it takes a while)
+        _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], lambda: holder() and venvmod.read_mark(p / ".venv")
+                   is not None and len(venvmod.dist_infos(p / ".venv")) >= 20)
+        half = os.stat(p / ".venv").st_ino  # the half-made venv, wherever the next run moves it
+
+        def deleting_it() -> bool:  # it has lost its mark or its pyvenv.cfg: its deletion is under way
+            for d in [p / ".venv", *(h / ".venv" for h in holder())]:
+                if d.is_dir() and os.stat(d).st_ino == half:
+                    return venvmod.read_mark(d) is None or not (d / "pyvenv.cfg").exists()
+            return False
+
+        if _kill_when(["create", p, "--json"], deleting_it, must=False):
+            break
+    else:
+        pytest.fail("never killed a run while it deleted the half-made venv")
+    res = cli("create", p, "--json")
+    assert res.rc == 0, res
+    assert "six" in venvmod.installed(p / ".venv") and _row(cli, "p")["status"] == "ok"
+    assert [x.name for x in p.iterdir()] == [".venv"]
