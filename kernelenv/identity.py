@@ -9,8 +9,8 @@ Contract:
   moved or deleted since), the user's own, or the user's own relocated
   (its console scripts run another venv's python). Marks are never believed alone: a mark counts
   only for the path it names, and a venv whose scripts point elsewhere is never "ours".
-- ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path (callers also
-  ask kernels.users_of: a venv another kernel uses is never deleted).
+- ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path, as its mark
+  says (callers also ask kernels.users_of: a venv another kernel uses is never deleted).
 - ``may_rebuild`` is the rule for replacing a venv with a new one at the same path: kernelenv's
   (here, moved or copied) or abandoned; never the user's own.
 - ``recoverable`` says whether ``repair`` can bring a venv back (its packages are readable).
@@ -76,8 +76,9 @@ class VenvIdentity:
 
     @property
     def may_delete(self) -> bool:
-        """kernelenv made it at this very path (finished or not); whether other kernels use it is asked apart."""
-        return self.kind in (Kind.OURS, Kind.ABANDONED)
+        """kernelenv made it at this very path (finished or not): its mark names this path (an empty folder
+        is no proof: the user may have made it); whether other kernels use it is asked apart."""
+        return self.kind == Kind.OURS or (self.kind == Kind.ABANDONED and venvmod.mark_names(self.path, self.mark))
 
     @property
     def may_rebuild(self) -> bool:

@@ -329,3 +329,18 @@ def test_a_kill_while_an_unfinished_venv_is_deleted_never_strands_the_working_on
     assert res.rc == 0, res
     assert "six" in venvmod.installed(p / ".venv") and _row(cli, "p")["status"] == "ok"
     assert [x.name for x in p.iterdir()] == [".venv"]
+
+
+# F11 -----------------------------------------------------------------------------------------------
+def test_remove_keeps_an_empty_folder_the_user_made(jupyter, cli, tmp_path):
+    """`mkdir P/.venv` (the user's, say a mount point or a folder made for later); `remove --project P`.
+    Before: an empty folder counted as what an interrupted kernelenv run abandoned, so remove (and
+    its --dry-run) deleted it although kernelenv never made it."""
+    p = make_project(tmp_path, "P")
+    (p / ".venv").mkdir()
+    for extra in (["--dry-run"], []):
+        res = cli("remove", "--project", p, *extra, "--json")
+        assert res.rc != 0 and res.codes == ["KERNEL_NOT_FOUND"], res
+    assert (p / ".venv").is_dir()
+    assert cli("create", p, "--json").rc == 0  # a venv may still be made there
+    assert venvmod.is_venv(p / ".venv")
