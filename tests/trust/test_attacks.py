@@ -344,3 +344,24 @@ def test_remove_keeps_an_empty_folder_the_user_made(jupyter, cli, tmp_path):
     assert (p / ".venv").is_dir()
     assert cli("create", p, "--json").rc == 0  # a venv may still be made there
     assert venvmod.is_venv(p / ".venv")
+
+
+# F12 -----------------------------------------------------------------------------------------------
+def test_a_jupyter_path_naming_the_data_folder_again_shadows_nothing(jupyter, cli, tmp_path):
+    """`create P`, then JUPYTER_PATH set to the Jupyter data folder itself (through a link, or with a
+    trailing slash: a common setting). Before: every spec was listed twice, the second `shadowed` by
+    itself, doctor --all reported it with a fix that made a second kernel (`create P --name p-p`),
+    and create refused or hid specs by comparing the two spellings."""
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--json").rc == 0
+    link = tmp_path / "datalink"
+    link.symlink_to(jupyter.data)
+    for value in (f"{link}", f"{jupyter.data}/", f"{jupyter.path}{os.pathsep}{jupyter.data}"):
+        env = {"JUPYTER_PATH": value}
+        res = cli("list", "--json", env=env)
+        rows = [r for r in res.data["kernels"] if r["name"] == "p"]
+        assert [r["status"] for r in rows] == ["ok"], (value, rows)
+        res = cli("create", p, "--json", env=env)
+        assert res.rc == 0 and res.data["kernelspec"] == "unchanged", (value, res)
+        res = cli("doctor", "--all", "--json", env=env)
+        assert "shadowed" not in {pr["code"] for k in res.data["kernels"] for pr in k["problems"]}, (value, res.data)
