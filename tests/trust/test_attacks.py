@@ -8,7 +8,6 @@ every kernel ``list`` calls ok runs its own project's venv; ``--dry-run`` says w
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
 import stat
@@ -18,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import make_project
+
 from kernelenv import venv as venvmod
 
 OTHER_PYTHON = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
@@ -298,6 +297,26 @@ def test_pythons_does_not_trust_or_write_a_loose_cache_folder(jupyter, cli, tmp_
 
 
 # F10 -----------------------------------------------------------------------------------------------
+def _kill_twice_while_deleting_the_half_made_venv(p: Path) -> bool:
+    """Kill a rebuild of ``p`` half-way, then the next run while it deletes that half-made venv.
+    Whether the second kill landed in time."""
+    def holders() -> list[Path]:
+        return [x for x in p.iterdir() if ".kernelenv-aside-" in x.name]
+
+    # killed while installing into the new venv (a big half-made venv: deleting it takes a while)
+    _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], lambda: bool(holders()) and venvmod.read_mark(p / ".venv")
+               is not None and len(venvmod.dist_infos(p / ".venv")) >= 20)
+    half = os.stat(p / ".venv").st_ino  # the half-made venv, wherever the next run moves it
+
+    def deleting_it() -> bool:  # it has lost its mark or its pyvenv.cfg: its deletion is under way
+        for d in [p / ".venv", *(h / ".venv" for h in holders())]:
+            if d.is_dir() and os.stat(d).st_ino == half:
+                return venvmod.read_mark(d) is None or not (d / "pyvenv.cfg").exists()
+        return False
+
+    return _kill_when(["create", p, "--json"], deleting_it, must=False)
+
+
 def test_a_kill_while_an_unfinished_venv_is_deleted_never_strands_the_working_one(jupyter, cli, tmp_path):
     """`create P --with six; create P --python OTHER` killed once the new venv is half made (the
     working one aside); `create P` (which deletes the half-made venv and puts the working one back)
@@ -309,19 +328,7 @@ def test_a_kill_while_an_unfinished_venv_is_deleted_never_strands_the_working_on
     for attempt in range(4):  # the second kill must land while a deletion runs: retried when it came too late
         p = make_project(tmp_path / str(attempt), "P")
         assert cli("create", p, "--with", "six", "--name", "p", "--force", "--json").rc == 0
-        holder = lambda: [x for x in p.iterdir() if ".kernelenv-aside-" in x.name]  # noqa: E731
-        # killed while installing into the new venv (a big half-made venv: deleting it takes a while)
-        _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], lambda: holder() and venvmod.read_mark(p / ".venv")
-                   is not None and len(venvmod.dist_infos(p / ".venv")) >= 20)
-        half = os.stat(p / ".venv").st_ino  # the half-made venv, wherever the next run moves it
-
-        def deleting_it() -> bool:  # it has lost its mark or its pyvenv.cfg: its deletion is under way
-            for d in [p / ".venv", *(h / ".venv" for h in holder())]:
-                if d.is_dir() and os.stat(d).st_ino == half:
-                    return venvmod.read_mark(d) is None or not (d / "pyvenv.cfg").exists()
-            return False
-
-        if _kill_when(["create", p, "--json"], deleting_it, must=False):
+        if _kill_twice_while_deleting_the_half_made_venv(p):
             break
     else:
         pytest.fail("never killed a run while it deleted the half-made venv")
