@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import kernelspec, proc
+from . import files, kernelspec, proc
 from .context import Context
 from .result import OperationError
 
@@ -438,7 +438,10 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
     error: BaseException | None = None
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log: Any = open(log_path, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
+        if os.path.islink(log_path):  # a planted link: replaced, never written through
+            os.unlink(log_path)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        log: Any = os.fdopen(fd, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
     else:
         log = subprocess.DEVNULL
     started = time.monotonic()
@@ -494,8 +497,9 @@ async def run_one(item: Notebook, spec: kernelspec.Spec, search_path: list[Path]
     written = None
     if out_path is not None:
         nb.metadata["kernelspec"] = {"name": spec.name, "display_name": spec.display_name, "language": "python"}
-        try:
-            nbformat.write(nb, str(out_path))
+        try:  # a fresh file renamed into place: a link planted at out_path is replaced, never written through
+            text = nbformat.writes(nb)
+            files.write_atomic(out_path, text if text.endswith("\n") else text + "\n")
             written = out_path
         except OSError:
             pass

@@ -9,6 +9,7 @@ every kernel ``list`` calls ok runs its own project's venv; ``--dry-run`` says w
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -372,3 +373,39 @@ def test_a_jupyter_path_naming_the_data_folder_again_shadows_nothing(jupyter, cl
         assert res.rc == 0 and res.data["kernelspec"] == "unchanged", (value, res)
         res = cli("doctor", "--all", "--json", env=env)
         assert "shadowed" not in {pr["code"] for k in res.data["kernels"] for pr in k["problems"]}, (value, res.data)
+
+
+# F13 -----------------------------------------------------------------------------------------------
+def test_verify_never_writes_through_links_planted_in_its_output_folder(jupyter, cli, tmp_path):
+    """A cloned project ships `.kernelenv/verify/a.ipynb -> ~/thesis.ipynb` and
+    `.kernelenv/verify/logs/a.kernel.log -> ~/notes.txt`; `kernelenv verify P --notebooks P`.
+    Before: the executed copy of a.ipynb and the kernel's log were written through the links,
+    replacing the user's thesis and notes. And with `.kernelenv -> ~/work` (a link to a folder of
+    the user's), executed notebooks went into that folder, replacing same-named notebooks there."""
+    import nbformat
+
+    p = make_project(tmp_path, "P")
+    assert cli("create", p, "--json").rc == 0
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('ran')")])
+    nbformat.write(nb, str(p / "a.ipynb"))
+    user = make_project(tmp_path, "user")
+    thesis, notes = user / "thesis.ipynb", user / "notes.txt"
+    thesis.write_text("my thesis\n")
+    notes.write_text("my notes\n")
+    out = p / ".kernelenv" / "verify"
+    (out / "logs").mkdir(parents=True)
+    (out / "a.ipynb").symlink_to(thesis)
+    (out / "logs" / "a.kernel.log").symlink_to(notes)
+    res = cli("verify", p, "--notebooks", p, "--json")
+    assert res.rc == 0 and res.data["passed"] == 1, res
+    assert thesis.read_text() == "my thesis\n" and notes.read_text() == "my notes\n"
+    assert not (out / "a.ipynb").is_symlink() and "ran" in (out / "a.ipynb").read_text()
+    # the output folder itself a link to the user's folder: refused, nothing written there
+    work = make_project(tmp_path, "work")
+    (work / "verify").mkdir()
+    (work / "verify" / "a.ipynb").write_text("my own a\n")
+    shutil.rmtree(p / ".kernelenv")
+    (p / ".kernelenv").symlink_to(work)
+    res = cli("verify", p, "--notebooks", p, "--json")
+    assert res.rc != 0 and res.codes == ["USAGE"], res
+    assert (work / "verify" / "a.ipynb").read_text() == "my own a\n" and sorted(os.listdir(work)) == ["verify"]
