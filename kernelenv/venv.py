@@ -283,7 +283,7 @@ class Swap:
         self.holder: Path | None = None
 
     def aside(self) -> None:
-        holder = Path(tempfile.mkdtemp(prefix=f".{self.venv.name}{ASIDE}", dir=self.venv.parent))
+        holder = Path(tempfile.mkdtemp(prefix=aside_prefix(self.venv), dir=self.venv.parent))
         try:
             files.write_atomic(holder / SWAP_FILE, json.dumps({"venv": str(self.venv), "purpose": self.purpose, "pid": os.getpid()}) + "\n")
             os.rename(self.venv, holder / self.venv.name)
@@ -331,13 +331,18 @@ def discard(venv: Path) -> None:
         delete(venv)
 
 
+def aside_prefix(venv: Path) -> str:
+    """The name of a folder holding ``venv`` aside, up to its 8 random characters (valid for any name)."""
+    return f".{files.fitting(venv.name, 1 + len(ASIDE) + 8)}{ASIDE}"
+
+
 def leftovers(venv: Path) -> list[Path]:
     """Folders beside ``venv`` that a swap or deletion of it left behind (this version's and older ones')."""
     try:
         names = os.listdir(venv.parent)
     except OSError:
         return []
-    prefixes = [f".{venv.name}{ASIDE}", *(f".{venv.name}{p}" for p, _ in _LEGACY)]
+    prefixes = [aside_prefix(venv), *(f".{venv.name}{p}" for p, _ in _LEGACY)]
     return sorted(venv.parent / n for n in names if n.startswith(tuple(prefixes)))
 
 

@@ -409,3 +409,20 @@ def test_verify_never_writes_through_links_planted_in_its_output_folder(jupyter,
     res = cli("verify", p, "--notebooks", p, "--json")
     assert res.rc != 0 and res.codes == ["USAGE"], res
     assert (work / "verify" / "a.ipynb").read_text() == "my own a\n" and sorted(os.listdir(work)) == ["verify"]
+
+
+# F14 -----------------------------------------------------------------------------------------------
+def test_a_venv_with_a_very_long_name_can_be_rebuilt_and_removed(jupyter, cli, tmp_path):
+    """`create P --venv DIR/vvv…v` (a 240-character folder name: valid, and create made it);
+    `create P --venv … --python OTHER`; `remove --project P`. Before: the rebuild ended as INTERNAL
+    ("File name too long": the folder holding the old venv aside is named after it) and remove
+    failed for good (REMOVE_FAILED), so kernelenv could neither rebuild nor delete its own venv."""
+    p = make_project(tmp_path, "P")
+    venv = tmp_path / ("v" * 240)
+    assert cli("create", p, "--venv", venv, "--json").rc == 0
+    res = cli("create", p, "--venv", venv, "--python", OTHER_PYTHON, "--json")
+    assert res.rc == 0 and res.data["rebuilt"], res
+    assert res.data["python"]["version"].startswith(OTHER_PYTHON)
+    res = cli("remove", "--project", p, "--json")
+    assert res.rc == 0 and res.data["venv_removed"] == str(venv), res
+    assert sorted(os.listdir(tmp_path)) == ["P", "iso"]
