@@ -426,3 +426,31 @@ def test_a_venv_with_a_very_long_name_can_be_rebuilt_and_removed(jupyter, cli, t
     res = cli("remove", "--project", p, "--json")
     assert res.rc == 0 and res.data["venv_removed"] == str(venv), res
     assert sorted(os.listdir(tmp_path)) == ["P", "iso"]
+
+
+# F15 -----------------------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="the lock folder lives in the cache folder, which XDG_CACHE_HOME moves: "
+                   "serialising runs whatever their environment needs the lock beside what it protects (a design "
+                   "change: see the H4 report)")
+def test_two_runs_with_different_cache_folders_wait_for_each_other(jupyter, cli, tmp_path):
+    """A terminal with XDG_CACHE_HOME=/scratch/cache and an editor without it (common on clusters)
+    both run `kernelenv create P`. The locks live in the cache folder, so the two runs take
+    different lock files and do not wait for each other: the F1 race again."""
+    from kernelenv import locks
+    from kernelenv.context import Context
+
+    p = make_project(tmp_path, "P")
+    ctx = Context.build(p)  # this environment's cache folder
+    other_cache = tmp_path / "scratch-cache"
+    with locks.venv_and_kernels(ctx, p / ".venv", []):
+        child = subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(p), "--json"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={**os.environ, "XDG_CACHE_HOME": str(other_cache)})
+        waited = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and child.poll() is None:
+            if "waiting for another kernelenv run" in child.stderr.readline():
+                waited = True
+                break
+    child.communicate(timeout=600)
+    assert waited, "a run with another XDG_CACHE_HOME did not wait for the run holding the venv"
