@@ -94,7 +94,10 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
                 restored += [f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(kdir, name)]
                 continue
             with locks.venv_and_kernels(ctx, None, [kdir / name]):
-                restored += specstore.recover(kdir, name)
+                try:
+                    restored += specstore.recover(kdir, name)
+                except OSError as exc:  # another user's folder, a read-only system folder: not ours to tidy
+                    restored.append(f"could not tidy what an interrupted run left of {kdir / name}: {exc.strerror or exc}")
     containers_removed = _orphans(dry_run) if any(r.container is not None for r in all_rows) else []
     return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed,
                             "dry_run": dry_run})
