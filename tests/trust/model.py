@@ -112,6 +112,8 @@ class World:
     def user_files(self) -> dict[str, tuple[bytes, int]]:
         out = {}
         for base in (self.user, *(self.projects / p for p in PROJECTS)):
+            if base.is_symlink():
+                continue  # a project reached through a link: its files are its real folder's
             for p in (base.glob("*.txt") if base.is_dir() else []):
                 out[str(p)] = (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
         return out
