@@ -224,7 +224,7 @@ class TrustMachine(RuleBasedStateMachine):
             "users": {v: sorted(r["resource_dir"] for r in rows if r["python"] and os.path.isabs(r["python"])
                                 and os.path.realpath(Path(r["python"]).parent.parent) == os.path.realpath(v))
                       for v in self.w.venvs()},
-            "projects": {p for p in PROJECTS if self.folder(p).is_dir()},
+            "projects": {p for p in PROJECTS if self.folder(p).is_dir() and not self.folder(p).is_symlink()},  # real ones
             "files": self.w.user_files(),
         }
         self.w.step_rc = None
