@@ -36,13 +36,28 @@ def check_path(path: str | os.PathLike[str], what: str) -> None:
         )
 
 
+def search_path(kernels_dir: Path, dirs: list[Path]) -> list[Path]:
+    """Jupyter's kernels folders in its order, each folder once (a JUPYTER_PATH naming the data folder
+    again, with a trailing slash or through a link, is one folder: its specs are not shadowed by
+    themselves); the folder this run writes to is spelled as this run spells it."""
+    mine = os.path.realpath(kernels_dir)
+    out: list[Path] = []
+    seen: set[str] = set()
+    for d in dirs:
+        real = os.path.realpath(d)
+        if real not in seen:
+            seen.add(real)
+            out.append(kernels_dir if real == mine else d)
+    return out
+
+
 @dataclass
 class Context:
     project: Path
     venv: Path
     kernels_dir: Path  # where this run writes kernelspecs (its scope)
     scope: str  # user, sys-prefix or prefix
-    search_path: list[Path]  # every kernels folder Jupyter searches, in order, plus this run's scope
+    search_path: list[Path]  # every kernels folder Jupyter searches, in order, each once, plus this run's scope
     python: str | None = None  # what --python said
     installer: str = "auto"  # auto, uv or pip
     force: bool = False
@@ -91,7 +106,7 @@ class Context:
             kernels_dir = Path(sys.prefix) / "share" / "jupyter" / "kernels"
         else:
             kernels_dir = Path(jupyter_data_dir()) / "kernels"
-        search = [Path(p) for p in jupyter_path("kernels")]
+        search = search_path(kernels_dir, [Path(p) for p in jupyter_path("kernels")])
         on_path = kernels_dir in search
         if not on_path:
             search.append(kernels_dir)

@@ -31,9 +31,24 @@ def safe_umask() -> int:
     return old
 
 
+NAME_MAX = 255  # bytes in one file name (Linux, macOS)
+
+
+def fitting(name: str, room: int) -> str:
+    """``name``, or when ``room`` more bytes would not fit in one file name, its head and a stable hash of it:
+    the temporary and aside names kernelenv derives from a file's name stay valid for the longest names."""
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) + room <= NAME_MAX:
+        return name
+    import hashlib
+
+    head = raw[: max(0, NAME_MAX - room - 13)].decode("utf-8", "ignore")
+    return f"{head}-{hashlib.sha256(raw).hexdigest()[:12]}"
+
+
 def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` by a temporary file renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{fitting(path.name, 14)}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w", **({} if isinstance(text, bytes) else {"encoding": "utf-8"})) as f:
             f.write(text)

@@ -4,11 +4,13 @@ Contract:
 - ``inspect(path)`` looks at a venv path without running anything and says which :class:`Kind`
   it is: absent, a link, not a venv, a folder an interrupted kernelenv run abandoned, kernelenv's
   own made at this very path (``ours``), kernelenv's made elsewhere and moved here (its origin is
-  gone) or copied here (its origin still exists), the user's own, or the user's own relocated
+  gone and nothing says it is a copy) or copied here (its origin still exists, or its folder is
+  another one on the same file system than the one its mark records: a copy whose original was
+  moved or deleted since), the user's own, or the user's own relocated
   (its console scripts run another venv's python). Marks are never believed alone: a mark counts
   only for the path it names, and a venv whose scripts point elsewhere is never "ours".
-- ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path (callers also
-  ask kernels.users_of: a venv another kernel uses is never deleted).
+- ``may_delete`` is the rule for deleting: kernelenv's own, made at this very path, as its mark
+  says (callers also ask kernels.users_of: a venv another kernel uses is never deleted).
 - ``may_rebuild`` is the rule for replacing a venv with a new one at the same path: kernelenv's
   (here, moved or copied) or abandoned; never the user's own.
 - ``recoverable`` says whether ``repair`` can bring a venv back (its packages are readable).
@@ -46,6 +48,7 @@ class VenvIdentity:
     kind: Kind
     mark: dict[str, Any] | None = None
     scripts_elsewhere: list[tuple[str, str]] = field(default_factory=list)
+    folder: Path | None = None  # where its files are now, when judged as if at ``path`` (inspect's ``at``)
 
     @property
     def made_at(self) -> Path | None:
@@ -73,8 +76,9 @@ class VenvIdentity:
 
     @property
     def may_delete(self) -> bool:
-        """kernelenv made it at this very path (finished or not); whether other kernels use it is asked apart."""
-        return self.kind in (Kind.OURS, Kind.ABANDONED)
+        """kernelenv made it at this very path (finished or not): its mark names this path (an empty folder
+        is no proof: the user may have made it); whether other kernels use it is asked apart."""
+        return self.kind == Kind.OURS or (self.kind == Kind.ABANDONED and venvmod.mark_names(self.path, self.mark))
 
     @property
     def may_rebuild(self) -> bool:
@@ -87,7 +91,7 @@ class VenvIdentity:
     @property
     def recoverable(self) -> bool:
         """Its packages can be read back (dist-info folders), so ``repair`` can rebuild it."""
-        return self.is_venv and bool(venvmod.dist_infos(self.path))
+        return self.is_venv and bool(venvmod.dist_infos(self.folder or self.path))
 
     def describe(self) -> str:
         p = self.path
@@ -105,31 +109,57 @@ class VenvIdentity:
         }[self.kind]
 
 
-def inspect(path: Path) -> VenvIdentity:
-    """What the venv at ``path`` is, from its files alone (nothing is run)."""
+def inspect(path: Path, *, at: Path | None = None) -> VenvIdentity:
+    """What the venv at ``path`` is, from its files alone (nothing is run).
+
+    ``at``: the folder ``path`` judged as if it were at ``at`` (a venv an interrupted run moved
+    aside, which venv.recover puts back there): what it will be once it is back.
+    """
+    ident = _inspect(path, at if at is not None else path)
+    ident.folder = path
+    return ident
+
+
+def _inspect(path: Path, where: Path) -> VenvIdentity:
     try:
         st = os.lstat(path)
     except OSError:  # absent, or a name no file can have (too long, a file as a folder)
-        return VenvIdentity(path, Kind.ABSENT)
+        return VenvIdentity(where, Kind.ABSENT)
     if stat.S_ISLNK(st.st_mode):
-        return VenvIdentity(path, Kind.LINK)
+        return VenvIdentity(where, Kind.LINK)
     if not stat.S_ISDIR(st.st_mode):
-        return VenvIdentity(path, Kind.NOT_A_VENV)
+        return VenvIdentity(where, Kind.NOT_A_VENV)
     mark = venvmod.read_mark(path)
-    here = venvmod.mark_names(path, mark)
+    here = venvmod.mark_names(where, mark)
     if not venvmod.is_venv(path):
         if here or _only_marks(path):
-            return VenvIdentity(path, Kind.ABANDONED, mark)  # killed inside virtualenv, or pyvenv.cfg lost
-        return VenvIdentity(path, Kind.NOT_A_VENV, mark)
-    elsewhere = venvmod.scripts_elsewhere(path)
+            return VenvIdentity(where, Kind.ABANDONED, mark)  # killed inside virtualenv, or pyvenv.cfg lost
+        return VenvIdentity(where, Kind.NOT_A_VENV, mark)
+    elsewhere = venvmod.scripts_elsewhere(path, here=where)
     if mark is not None and not here:
         origin = mark.get("venv")
-        kind = Kind.OURS_COPIED if isinstance(origin, str) and os.path.exists(origin) else Kind.OURS_MOVED
-        return VenvIdentity(path, kind, mark, elsewhere)
+        copied = (isinstance(origin, str) and os.path.exists(origin)) or _another_folder(path, mark)
+        return VenvIdentity(where, Kind.OURS_COPIED if copied else Kind.OURS_MOVED, mark, elsewhere)
     if here:
         # a mark naming this path on a venv whose scripts run another venv: a copy laid over ours
-        return VenvIdentity(path, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
-    return VenvIdentity(path, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+        return VenvIdentity(where, Kind.OURS_COPIED if elsewhere else Kind.OURS, mark, elsewhere)
+    return VenvIdentity(where, Kind.USERS_RELOCATED if elsewhere else Kind.USERS, None, elsewhere)
+
+
+def after_recovery(venv: Path) -> VenvIdentity:
+    """What :func:`inspect` will say of ``venv`` once venv.recover has run: a working venv an
+    interrupted rebuild moved aside is judged where it comes back. Touches nothing."""
+    back = next((h for action, h, _ in venvmod.recovery(venv) if action in ("put-back", "replace")), None)
+    return inspect(back / venv.name, at=venv) if back is not None else inspect(venv)
+
+
+def _another_folder(path: Path, mark: dict[str, Any]) -> bool:
+    """The mark was written in another folder on this same file system (a copy: `mv` keeps the inode).
+    Not knowable across file systems (a move there changes the device too): then not said."""
+    dev, ino, now = mark.get("device"), mark.get("inode"), venvmod.folder_id(path)
+    if not (type(dev) is int and type(ino) is int and now is not None):
+        return False
+    return dev == now[0] and ino != now[1]
 
 
 def _only_marks(path: Path) -> bool:

@@ -183,7 +183,8 @@ class Pip:
             raise _lock_failure(done, "pip", offline)
         if exact:
             venv = python.parent.parent
-            extra = sorted(set(venvmod.installed(venv)) - set(lockfile.read(lock).by_name()))
+            # pip stays, as uv's sync keeps it: a notebook's !pip must keep working
+            extra = sorted(set(venvmod.installed(venv)) - set(lockfile.read(lock).by_name()) - {"pip"})
             self.uninstall(python, extra)
 
     def uninstall(self, python: Path, names: list[str]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import health, kernelspec, specstore
+from . import venv as venvmod
 from .context import Context
 from .health import Problem, Reason
 from .kernelspec import Spec
@@ -176,19 +177,36 @@ def owned_by(all_rows: list[KernelRow], *, project: Path | str | None = None, ve
 
 
 def users_of(all_rows: list[KernelRow], venv: Path, *, besides: list[Path] | None = None) -> list[KernelRow]:
-    """Every spec (kernelenv's or not) whose interpreter lives in ``venv``, except those in ``besides``."""
+    """Every spec (kernelenv's or not) whose interpreter lives in ``venv``, except those in ``besides``:
+    those in ``all_rows`` and those the venv's mark records in folders ``all_rows`` does not cover
+    (another scope's: ``--prefix``, ``--sys-prefix``)."""
     real = os.path.realpath(venv)
     skip = {os.path.realpath(p) for p in besides or []}
-    out = []
-    for r in all_rows:
-        if r.aside_in is not None or os.path.realpath(r.resource_dir) in skip:
-            continue
-        argv0 = r.python
-        if argv0 and os.path.isabs(argv0) and os.path.realpath(Path(argv0).parent.parent) == real:
-            out.append(r)
-        elif r.venv and same_path(r.venv, venv):
-            out.append(r)
-    return out
+    seen = {os.path.realpath(r.resource_dir) for r in all_rows if r.aside_in is None}
+    elsewhere = [KernelRow(specstore.read(d), []) for d in venvmod.recorded_specs(venv)
+                 if os.path.realpath(d) not in seen and os.path.isfile(d / "kernel.json")]
+    return [r for r in [*all_rows, *elsewhere]
+            if r.aside_in is None and os.path.realpath(r.resource_dir) not in skip and _uses(r, venv, real)]
+
+
+def _uses(r: KernelRow, venv: Path, real: str) -> bool:
+    argv0 = r.python
+    if argv0 and os.path.isabs(argv0) and os.path.realpath(Path(argv0).parent.parent) == real:
+        return True
+    return bool(r.venv and same_path(r.venv, venv))
+
+
+def describe_users(users: list[KernelRow], all_rows: list[KernelRow]) -> str:
+    """"p, q (in /x/share/jupyter/kernels)": a user found outside ``all_rows`` (another scope) is named with its folder."""
+    scanned = {os.path.realpath(r.resource_dir) for r in all_rows}
+    return ", ".join(u.name if os.path.realpath(u.resource_dir) in scanned else f"{u.name} (in {u.kernels_dir})" for u in users)
+
+
+def still_using(venv: Path, dirs: list[Path]) -> list[Path]:
+    """Those of ``dirs`` that hold a spec whose interpreter lives in ``venv`` (what the venv's mark keeps)."""
+    real = os.path.realpath(venv)
+    rows = [KernelRow(specstore.read(d), []) for d in dirs if os.path.isfile(d / "kernel.json")]
+    return [r.resource_dir for r in rows if _uses(r, venv, real)]
 
 
 # NAME|PROJECT_DIR -------------------------------------------------------------------------

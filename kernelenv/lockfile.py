@@ -11,7 +11,8 @@ comments carry kernelenv's metadata::
         --hash=sha256:...
 
 Reading is strict: a missing header, a line that is not ``name==version`` with at
-least one ``--hash``, or a package named twice raises LOCK_INVALID. Pure: no process.
+least one ``--hash``, or a package named twice raises LOCK_INVALID, and so does a project's
+lock that pins no ipykernel (``load``, ``read_project``). Pure: no process.
 
 A pin may carry an environment marker (``colorama==0.4.6 ; sys_platform == 'win32'``). A
 universal lock (``kernelenv lock --universal``: uv's universal resolution) says so in its
@@ -33,6 +34,7 @@ from .result import OperationError
 
 FILENAME = "kernelenv.lock"
 FORMAT = 1
+KERNEL_PACKAGES = ("ipykernel",)  # what every project lock must pin (a kernel runs it)
 _META_RE = re.compile(r"^#\s*([a-z][a-z0-9_-]*)\s*:\s*(.*?)\s*$")
 _HASH_RE = re.compile(r"^(sha256|sha384|sha512):[0-9a-f]{32,128}$")
 _PYVER_RE = re.compile(r"^\d+\.\d+$")
@@ -186,11 +188,26 @@ def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
 
 
 def read_project(project: Path) -> tuple[Path, Lock]:
-    """The project's lock path and contents; LOCK_NOT_FOUND when it has none."""
+    """The project's lock path and contents; LOCK_NOT_FOUND when it has none, LOCK_INVALID as :func:`load`."""
     path = path_in(project)
     if not path.exists():
         raise OperationError("LOCK_NOT_FOUND", f"{project} has no {FILENAME}", hint="make one with `kernelenv lock`", path=path)
-    return path, read(path)
+    return path, _for_a_kernel(read(path), path)
+
+
+def _for_a_kernel(lock: Lock, path: Path) -> Lock:
+    """LOCK_INVALID when the lock lacks what a kernel needs (``kernelenv lock`` always pins it): a venv
+    synced exactly to it would lose ipykernel, and a kernel made from it could not start."""
+    missing = [n for n in KERNEL_PACKAGES if n not in lock.by_name()]
+    if missing:
+        raise OperationError(
+            "LOCK_INVALID",
+            f"{path} does not pin {', '.join(missing)}: a kernel made or synced from it could not start",
+            hint="make the lock again with `kernelenv lock` (it always pins ipykernel)",
+            path=path,
+            missing=missing,
+        )
+    return lock
 
 
 def read(path: Path) -> Lock:
@@ -240,9 +257,9 @@ def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -
 
 # rules: what a lock asks of a venv ------------------------------------------------------------
 def load(project: Path) -> Lock | None:
-    """The project's lock, None when it has none; LOCK_INVALID when it is corrupt."""
+    """The project's lock, None when it has none; LOCK_INVALID when it is corrupt or pins no ipykernel."""
     path = path_in(project)
-    return read(path) if path.exists() else None
+    return _for_a_kernel(read(path), path) if path.exists() else None
 
 
 def _same_version(a: str | None, b: str) -> bool:

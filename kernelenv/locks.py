@@ -5,6 +5,9 @@ kernel folder) in kernelenv's private cache folder (``locks/``); when that folde
 written (a read-only cache) the locks live in a private folder under the system's temporary
 folder instead, so a read-only cache slows nothing down but never disables locking. Waits up to
 ``wait`` seconds for another run, then LOCKED. An unsafe cache folder is CACHE_UNSAFE.
+``venv_and_kernels`` names each folder by its real path (``os.path.realpath``): two runs on one
+venv or kernel folder wait for each other however each spells it (a symlinked project folder,
+a JUPYTER_DATA_DIR reached through a link).
 """
 from __future__ import annotations
 
@@ -58,7 +61,7 @@ def venv_and_kernels(ctx: Context, venv: Path | None, kernel_dirs: list[Path]) -
     """The venv's lock, then each kernel folder's in sorted order (one order for all runs: no deadlock)."""
     with contextlib.ExitStack() as stack:
         if venv is not None:
-            stack.enter_context(locked(ctx, f"venv:{venv}"))
-        for kdir in sorted(set(kernel_dirs)):
+            stack.enter_context(locked(ctx, f"venv:{os.path.realpath(venv)}"))
+        for kdir in sorted({os.path.realpath(k) for k in kernel_dirs}):
             stack.enter_context(locked(ctx, f"kernel:{kdir}"))
         yield

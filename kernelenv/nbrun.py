@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import kernelspec, proc
+from . import files, kernelspec, proc
 from .context import Context
 from .result import OperationError
 
@@ -203,7 +203,9 @@ def load(path: Path, tutorial: bool = False) -> Notebook:
 
 def notebook_files(folder: Path, recursive: bool) -> list[Path]:
     """``*.ipynb`` in ``folder`` (and below it when ``recursive``), outside hidden folders, venvs,
-    ``.kernelenv`` and ``site-packages``; hidden files (``.~name.ipynb``) are not notebooks."""
+    ``.kernelenv``, ``site-packages`` and nested projects (a folder below ``folder`` with its own
+    ``.venv``: its notebooks run in its own environment); hidden files (``.~name.ipynb``) are not
+    notebooks."""
     found: list[Path] = []
     for root, dirs, names in os.walk(folder):
         found += [Path(root) / n for n in names if n.endswith(".ipynb") and not n.startswith(".")]
@@ -212,6 +214,7 @@ def notebook_files(folder: Path, recursive: bool) -> list[Path]:
         dirs[:] = sorted(
             d for d in dirs
             if not d.startswith(".") and d not in SKIP_DIRS and not (Path(root) / d / "pyvenv.cfg").exists()
+            and not (Path(root) / d / ".venv" / "pyvenv.cfg").exists()
         )
     return sorted(found)
 
@@ -435,7 +438,10 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
     error: BaseException | None = None
     if log_path is not None:
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log: Any = open(log_path, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
+        if os.path.islink(log_path):  # a planted link: replaced, never written through
+            os.unlink(log_path)
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        log: Any = os.fdopen(fd, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
     else:
         log = subprocess.DEVNULL
     started = time.monotonic()
@@ -491,8 +497,9 @@ async def run_one(item: Notebook, spec: kernelspec.Spec, search_path: list[Path]
     written = None
     if out_path is not None:
         nb.metadata["kernelspec"] = {"name": spec.name, "display_name": spec.display_name, "language": "python"}
-        try:
-            nbformat.write(nb, str(out_path))
+        try:  # a fresh file renamed into place: a link planted at out_path is replaced, never written through
+            text = nbformat.writes(nb)
+            files.write_atomic(out_path, text if text.endswith("\n") else text + "\n")
             written = out_path
         except OSError:
             pass

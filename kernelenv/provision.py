@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,7 +239,8 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                                             exact=made or identity.inspect(plan.venv).ours, durations=durations)
         else:
             installed, removed = _install(ctx, plan, info, backend, made, carry, durations)
-        venvmod.tighten(plan.venv)
+        if made or identity.inspect(plan.venv).ours:  # the user's own venv: not a mode of theirs is changed
+            venvmod.tighten(plan.venv)
         venvmod.write_mark(plan.venv, state="ready", project=plan.project)
         ctx.progress("register", f"registering kernel {plan.name}", 3, 3)
         t = time.monotonic()
@@ -257,8 +257,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             repointed.append(row.name)
         if group is None:
             venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
-        else:  # the mark names the group; then, last, every file this run wrote is the group's to read, nobody's else
+        else:
             venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
+        record_specs(plan.venv, [resource_dir, *(r.kernels_dir / r.name for r in plan.repoint)])
+        if group is not None:  # last, every file this run wrote is the group's to read, nobody's else
             for path in [plan.venv, *spec_dirs]:
                 sharing.give(path, group)
         durations["register"] = round(time.monotonic() - t, 3)
@@ -266,7 +268,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         if swap is not None:
             swap.restore()
         elif made:
-            shutil.rmtree(plan.venv, ignore_errors=True)
+            _discard_quietly(plan.venv)
         raise
     if swap is not None:
         swap.commit()
@@ -278,6 +280,14 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                  installed=installed, removed=removed, installer=backend.name, resource_dir=resource_dir,
                  spec_state=state, repointed=repointed, not_carried=not_carried, recovered=recovered,
                  durations=durations)
+
+
+def record_specs(venv: Path, written: list[Path]) -> None:
+    """Add the spec folders just written to the venv's mark (``specs``), dropping those that no longer
+    run it: remove and prune then see a spec in another scope as a user of the venv. Callers hold
+    the venv's lock; the user's own venv gets no mark."""
+    specs = kernels.still_using(venv, [*venvmod.recorded_specs(venv), *written])
+    venvmod.write_mark(venv, specs=sorted({str(d) for d in specs}))
 
 
 def _put(kernels_dir: Path, plan: Plan, name: str, python: Path, info: pythons.PythonInfo, display: str,
@@ -352,9 +362,17 @@ def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer
             backend.seed_pip(venvmod.python_of(venv))
         venvmod.write_mark(venv, state="creating", project=plan.project, installer=backend.name)
     except BaseException:
-        shutil.rmtree(venv, ignore_errors=True)
+        _discard_quietly(venv)
         raise
     durations["venv"] = round(time.monotonic() - t, 3)
+
+
+def _discard_quietly(venv: Path) -> None:
+    """Delete the venv this run made (renamed aside first: a kill never leaves half of it in place)."""
+    try:
+        venvmod.discard(venv)
+    except OSError:
+        pass
 
 
 def _request_key(info: pythons.PythonInfo, packages: list[str], req_files: list[Path]) -> str:

@@ -5,7 +5,8 @@ Contract:
   ``python3``/``python3.X`` on PATH, ``/usr/bin`` and ``/usr/local/bin``; version-manager
   shims are resolved to the installs they run; duplicates are removed by real path.
 - Facts come from one probe per interpreter (one subprocess) and are cached under
-  ``cache_dir/pythons.json`` keyed by real path, checked against the binary's stat and
+  ``cache_dir/pythons.json`` (kernelenv's private folder: a loose one is CACHE_UNSAFE, as for
+  its other caches; the file is written atomically, 0600) keyed by real path, checked against the binary's stat and
   the stdlib's ``venv``/``ensurepip`` files: a warm call spawns nothing, a removed or
   upgraded interpreter is noticed and re-probed.
 - ``resolve(spec)`` turns what ``--python`` says (``3.12``, ``3.12.1``, ``>=3.10``,
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from . import proc
+from . import files, proc
 from .result import OperationError
 
 MIN_VERSION = (3, 7)
@@ -372,6 +373,13 @@ def _witness(stdlib: str | None) -> dict[str, int | None]:
 
 class _Cache:
     def __init__(self, cache_dir: Path | None):
+        if cache_dir:  # kernelenv's private folder, checked as for its other caches: CACHE_UNSAFE when loose
+            try:
+                files.private_dir(Path(cache_dir))
+            except OperationError as exc:
+                if exc.info.code != "CACHE_UNWRITABLE":
+                    raise
+                cache_dir = None  # a cache that cannot be written only costs speed
         self.file = Path(cache_dir) / CACHE_FILE if cache_dir else None
         self.entries: dict[str, dict] = {}
         self.dirty = False
@@ -406,10 +414,7 @@ class _Cache:
         if not (self.file and self.dirty):
             return
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"version": _CACHE_VERSION, "interpreters": self.entries}, indent=1), encoding="utf-8")
-            os.replace(tmp, self.file)
+            files.write_atomic(self.file, json.dumps({"version": _CACHE_VERSION, "interpreters": self.entries}, indent=1), 0o600)
         except OSError:
             pass  # a cache that cannot be written only costs speed
 

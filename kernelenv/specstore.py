@@ -109,6 +109,8 @@ def recover(kernels_dir: Path, name: str) -> list[str]:
         if kind == "old" and not holder.is_symlink() and (inner.is_dir() or inner.is_symlink()) and not _present(final):
             os.rename(inner, final)
             done.append(f"put back {final}, which an interrupted run had moved aside")
+        else:
+            done.append(f"deleted {holder}, which an interrupted run left")
         _rmtree(holder)
     return done
 

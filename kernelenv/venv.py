@@ -1,9 +1,11 @@
 """Venvs: making one (virtualenv's API), looking inside one, kernelenv's mark in it, and swapping one.
 
 The mark ``<venv>/.kernelenv.json`` says kernelenv created the venv, for which path and
-project, and whether creation finished (``state``: creating or ready). Whether kernelenv may
-delete or rebuild a venv is decided in one place, kernelenv/identity.py, from this mark and
-what the venv's own files say.
+project (and the device and inode its folder had there), whether creation finished
+(``state``: creating or ready), and which spec folders kernelenv wrote for it in any scope
+(``specs``: a spec in a --prefix folder is one no scan of another scope sees). Whether
+kernelenv may delete or rebuild a venv is decided in one place, kernelenv/identity.py, from
+this mark and what the venv's own files say.
 
 A venv is replaced or deleted through one swap helper (:class:`Swap`): the old folder is
 renamed aside under one prefix (``.NAME.kernelenv-aside-XXXX/NAME`` with a ``swap.json``
@@ -168,7 +170,10 @@ def logo_dir(venv: Path) -> Path | None:
 
 
 def tighten(venv: Path) -> None:
-    """Clear the group/other write bits uv sets on its ``.lock`` (0666) in the venv's top folder."""
+    """Clear the group/other write bits uv sets on its ``.lock`` (0666) in the venv's top folder.
+
+    Only for a venv kernelenv made: the entries of the user's own venv keep the modes they have.
+    """
     for entry in os.scandir(venv):
         try:
             mode = entry.stat(follow_symlinks=False).st_mode
@@ -207,10 +212,11 @@ def script_interpreter(script: Path) -> str | None:
     return target if os.path.isabs(target) and "python" in os.path.basename(target) else None
 
 
-def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
-    """(script, interpreter) of each console script in the venv whose interpreter is not this venv's."""
+def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None, here: Path | None = None) -> list[tuple[str, str]]:
+    """(script, interpreter) of each console script in the venv whose interpreter is not this venv's
+    (``here``: the venv's folder as if it were there, for one moved aside)."""
     bindir = bin_dir(venv)
-    here = os.path.realpath(bindir)
+    here_bin = os.path.realpath(bin_dir(here) if here is not None else bindir)
     try:
         names = sorted(os.listdir(bindir)) if only is None else [n for n in only if (bindir / n).exists()]
     except OSError:
@@ -221,7 +227,7 @@ def scripts_elsewhere(venv: Path, only: tuple[str, ...] | None = None) -> list[t
         if p.is_symlink() or not p.is_file():
             continue
         interp = script_interpreter(p)
-        if interp and os.path.realpath(os.path.dirname(interp)) != here:
+        if interp and os.path.realpath(os.path.dirname(interp)) != here_bin:
             out.append((n, interp))
     return out
 
@@ -244,6 +250,26 @@ def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
     return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
 
 
+def folder_id(venv: Path) -> tuple[int, int] | None:
+    """(device, inode) of the venv's folder: a `mv` within one file system keeps both, a copy on that
+    file system gets another inode (a move to another file system changes both: no answer there)."""
+    try:
+        st = os.stat(venv)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def recorded_specs(venv: Path) -> list[Path]:
+    """The spec folders kernelenv wrote for this venv, in any scope (``specs`` in its mark; only a
+    mark that names this very path counts). Whether each still uses the venv is asked apart."""
+    mark = read_mark(venv)
+    if not mark_names(venv, mark):
+        return []
+    specs = (mark or {}).get("specs")
+    return [Path(s) for s in specs if isinstance(s, str) and os.path.isabs(s)] if isinstance(specs, list) else []
+
+
 def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
     """Update kernelenv's mark in a venv it made here; ``new`` True only where this run makes the venv.
 
@@ -257,6 +283,7 @@ def write_mark(venv: Path, *, new: bool = False, **fields: Any) -> None:
         mark = {"created_by": "kernelenv", "created": now()}
     mark.update({k: (str(v) if isinstance(v, Path) else v) for k, v in fields.items()})
     mark["venv"] = str(venv)
+    mark["device"], mark["inode"] = folder_id(venv) or (None, None)  # a `mv` keeps them (identity.py)
     files.write_atomic(venv / MARK_FILE, json.dumps(mark, indent=1) + "\n")
 
 
@@ -276,7 +303,7 @@ class Swap:
         self.holder: Path | None = None
 
     def aside(self) -> None:
-        holder = Path(tempfile.mkdtemp(prefix=f".{self.venv.name}{ASIDE}", dir=self.venv.parent))
+        holder = Path(tempfile.mkdtemp(prefix=aside_prefix(self.venv), dir=self.venv.parent))
         try:
             files.write_atomic(holder / SWAP_FILE, json.dumps({"venv": str(self.venv), "purpose": self.purpose, "pid": os.getpid()}) + "\n")
             os.rename(self.venv, holder / self.venv.name)
@@ -293,8 +320,7 @@ class Swap:
     def restore(self) -> None:
         if self.holder is None:
             return
-        if self.venv.exists() or self.venv.is_symlink():
-            _rmtree(self.venv)
+        discard(self.venv)
         os.rename(self.holder / self.venv.name, self.venv)
         _rmtree(self.holder)
         self.holder = None
@@ -315,24 +341,39 @@ def delete(venv: Path) -> None:
     swap.commit()
 
 
+def discard(venv: Path) -> None:
+    """Delete whatever is at ``venv`` (a half-made venv) without ever leaving half of it at that path:
+    a folder is renamed aside first, so a kill leaves a holder :func:`recover` finishes, never a
+    folder that lost its mark or its pyvenv.cfg and so looks like something else."""
+    if venv.is_symlink() or venv.is_file():
+        venv.unlink()
+    elif venv.exists():
+        delete(venv)
+
+
+def aside_prefix(venv: Path) -> str:
+    """The name of a folder holding ``venv`` aside, up to its 8 random characters (valid for any name)."""
+    return f".{files.fitting(venv.name, 1 + len(ASIDE) + 8)}{ASIDE}"
+
+
 def leftovers(venv: Path) -> list[Path]:
     """Folders beside ``venv`` that a swap or deletion of it left behind (this version's and older ones')."""
     try:
         names = os.listdir(venv.parent)
     except OSError:
         return []
-    prefixes = [f".{venv.name}{ASIDE}", *(f".{venv.name}{p}" for p, _ in _LEGACY)]
+    prefixes = [aside_prefix(venv), *(f".{venv.name}{p}" for p, _ in _LEGACY)]
     return sorted(venv.parent / n for n in names if n.startswith(tuple(prefixes)))
 
 
-def recover(venv: Path) -> list[str]:
-    """Finish or undo what killed runs left beside ``venv``; what was done, one line each.
+def recovery(venv: Path) -> list[tuple[str, Path, str]]:
+    """What :func:`recover` would do beside ``venv``, touching nothing: (action, holder, message) each.
 
-    A working venv kept aside for a rebuild comes back when the venv at ``venv`` is missing or
-    unfinished (kernelenv's own, state not ready); it is deleted when a finished venv is there.
-    Callers hold the venv's lock.
+    ``action`` is ``delete`` (a holder of a finished deletion, or an old venv a finished rebuild
+    replaced), ``put-back`` (the working venv comes back to the empty path) or ``replace`` (the
+    unfinished venv kernelenv made at the path is deleted and the working one put back).
     """
-    done: list[str] = []
+    plan: list[tuple[str, Path, str]] = []
     for holder in leftovers(venv):
         if holder.is_symlink() or not holder.is_dir():
             continue
@@ -344,26 +385,47 @@ def recover(venv: Path) -> list[str]:
             legacy = next((keeps for p, keeps in _LEGACY if holder.name.startswith(f".{venv.name}{p}")), True)
             purpose = "rebuild" if legacy else "delete"
         if purpose != "rebuild" or not (inner.is_dir() and not inner.is_symlink()):
-            _rmtree(holder)
-            done.append(f"finished deleting {holder}")
+            plan.append(("delete", holder, f"finished deleting {holder}"))
             continue
         current = read_mark(venv) if venv.is_dir() else None
         finished = is_venv(venv) and (current is None or current.get("state") == "ready")
         if finished:
-            _rmtree(holder)
-            done.append(f"deleted the old venv kept aside in {holder}")
+            plan.append(("delete", holder, f"deleted the old venv kept aside in {holder}"))
         elif venv.exists() or venv.is_symlink():
             if not (mark_names(venv, current) or _only_marks(venv)):
                 continue  # something else is there now: leave both for the user
-            _rmtree(venv)
-            os.rename(inner, venv)
-            _rmtree(holder)
-            done.append(f"put back the working venv {venv} an interrupted rebuild had moved aside")
+            plan.append(("replace", holder, f"put back the working venv {venv} an interrupted rebuild had moved aside"))
+            break  # the path holds a venv again: the next holder is judged on the next run
         else:
-            os.rename(inner, venv)
+            plan.append(("put-back", holder, f"put back the venv {venv} an interrupted run had moved aside"))
+            break
+    return plan
+
+
+def puts_back(venv: Path) -> bool:
+    """Whether :func:`recover` would put a working venv back at ``venv``."""
+    return any(action in ("put-back", "replace") for action, _, _ in recovery(venv))
+
+
+def recover(venv: Path) -> list[str]:
+    """Finish or undo what killed runs left beside ``venv``; what was done, one line each.
+
+    A working venv kept aside for a rebuild comes back when the venv at ``venv`` is missing or
+    unfinished (kernelenv's own, state not ready); it is deleted when a finished venv is there.
+    :func:`recovery` says the same without doing it. Callers hold the venv's lock.
+    """
+    done: list[str] = []
+    while True:
+        plan = recovery(venv)
+        for action, holder, message in plan:
+            if action == "replace":
+                discard(venv)
+            if action in ("put-back", "replace"):
+                os.rename(holder / venv.name, venv)
             _rmtree(holder)
-            done.append(f"put back the venv {venv} an interrupted run had moved aside")
-    return done
+            done.append(message)
+        if not any(action in ("put-back", "replace") for action, _, _ in plan):
+            return done  # (after a put-back, what is left is judged against the venv now there)
 
 
 def _only_marks(venv: Path) -> bool:

@@ -120,7 +120,8 @@ def test_export_needs_a_lock_and_keeps_foreign_files(tmp_path, cli):
     proj = make_project(tmp_path, "bare")
     r = cli("export", proj, "--format", "dockerfile", "--json")
     assert r.rc == 1 and r.codes == ["LOCK_NOT_FOUND"]
-    (proj / "kernelenv.lock").write_text("# kernelenv-lock: 1\n# python: 3.11\nsix==1.17.0 --hash=sha256:" + "a" * 64 + "\n")
+    (proj / "kernelenv.lock").write_text("# kernelenv-lock: 1\n# python: 3.11\nsix==1.17.0 --hash=sha256:" + "a" * 64 + "\n"
+                                         "ipykernel==7.1.0 --hash=sha256:" + "b" * 64 + "\n")  # a project lock pins ipykernel
     (proj / "Dockerfile").write_text("FROM scratch\n")
     r = cli("export", proj, "--format", "dockerfile", "--json")
     assert r.rc == 1 and r.codes == ["EXPORT_EXISTS"] and (proj / "Dockerfile").read_text() == "FROM scratch\n"

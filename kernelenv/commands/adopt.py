@@ -5,7 +5,8 @@ Contract:
   (``--project``, default the current folder); KERNEL_NOT_FOUND otherwise.
 - Notebooks: each NOTEBOOK given, every ``*.ipynb`` under each DIR given, or (none given)
   every ``*.ipynb`` under the project; folders that are hidden, venvs (``.venv``, any folder
-  with a ``pyvenv.cfg``), ``.kernelenv`` or ``site-packages`` are not searched. A path that
+  with a ``pyvenv.cfg``), ``.kernelenv``, ``site-packages`` or nested projects (a folder with its
+  own ``.venv``) are not searched. A path that
   does not exist is USAGE and nothing is written. A link is followed and its target edited.
 - Each notebook gets ``metadata.kernelspec`` = the kernel's name and display name (language
   kept, ``python`` when new) and nothing else: every other byte of the file stays as it was

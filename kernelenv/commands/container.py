@@ -53,7 +53,7 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
     ctx.progress("engine", "looking for podman or docker" if opts.engine == "auto" else f"checking {opts.engine}", 1, 4)
     engine = containers.detect(opts.engine)
     resource_dir = ctx.kernels_dir / name
-    with locks.locked(ctx, f"kernel:{resource_dir}"):
+    with locks.venv_and_kernels(ctx, None, [resource_dir]):
         kernels.check_clash(ctx, kernels.rows(ctx), name, project=project, venv=None)
         if opts.image is not None:
             image, base, built, state = opts.image, None, False, "given"

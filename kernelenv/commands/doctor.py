@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .. import containers, health, identity, installer, kernels, lockfile, proc, pythons, sharing, vscode
+from .. import containers, health, identity, installer, kernels, lockfile, proc, provision, pythons, sharing, vscode
 from .. import venv as venvmod
 from ..context import Context
 from ..health import Problem, Reason
@@ -66,10 +66,10 @@ def select(ctx: Context, all_rows: list[KernelRow], target: str | None, all_: bo
     ident = identity.inspect(folder / ".venv")
     moved_to = None
     chosen = list(found.rows)
-    if ident.kind == identity.Kind.OURS_MOVED or (ident.made_for and not kernels.same_path(ident.made_for, folder)
-                                                   and not os.path.exists(ident.made_for)):
+    origin = provision.origin_kernels(all_rows, ident, folder)  # the same answer create and repair act on
+    if origin:
         moved_to = folder
-        chosen += [r for r in kernels.owned_by(all_rows, project=ident.made_for, venv=ident.made_at) if r not in chosen]
+        chosen += [r for r in origin if r not in chosen]
     if not chosen:
         raise OperationError(
             "KERNEL_NOT_FOUND",

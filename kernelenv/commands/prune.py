@@ -6,10 +6,13 @@ Contract:
   uninstalled still holds its packages, and ``kernelenv repair`` rebuilds it (the report says so).
   With ``delete_venvs`` a venv is deleted only when identity.py says kernelenv made it there, it
   holds nothing that can be recovered, and no other spec uses it.
-- Specs an interrupted ``--force`` replacement left aside are put back; venvs an interrupted
-  rebuild moved aside are put back (or swept when the new one was finished); containers of
+- Specs an interrupted ``--force`` replacement left aside are put back, and the temporary folders
+  of killed spec writes and removals (``.NAME~*.tmp|.del``) deleted; venvs an interrupted
+  rebuild moved aside are put back (or swept when the new one was finished), and the spec of a
+  venv put back is not pruned in that run (it was judged before the venv came back); containers of
   container kernels whose launcher is gone (killed with -9) are removed.
-- Each removal holds the same locks ``remove`` and ``create`` hold. ``dry_run`` touches nothing and
+- Each removal holds the same locks ``remove`` and ``create`` hold, and the spec's health is looked
+  at again under them (a run that fixed it meanwhile wins). ``dry_run`` touches nothing and
   reports exactly what a run would do.
 """
 from __future__ import annotations
@@ -33,7 +36,7 @@ def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow, del
         return None, f"{ident.describe()}; left in place"
     users = kernels.users_of(all_rows, venv, besides=[row.resource_dir])
     if users:
-        return None, f"{venv} is still used by kernel {', '.join(u.name for u in users)}; left in place"
+        return None, f"{venv} is still used by kernel {kernels.describe_users(users, all_rows)}; left in place"
     if ident.recoverable:
         where = row.project or str(venv.parent)
         return None, f"{venv} still holds its packages: `kernelenv repair {where}` rebuilds it (kept)"
@@ -53,14 +56,16 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
             else:
                 restored.append(f"would put back {row.kernels_dir / row.name} from {row.aside_in}")
             continue
+        put_back = False
         if row.owned and row.venv and venvmod.leftovers(Path(row.venv)):
+            put_back = venvmod.puts_back(Path(row.venv))
             if not dry_run:
                 with locks.venv_and_kernels(ctx, Path(row.venv), []):
                     restored += venvmod.recover(Path(row.venv))
             else:
-                restored.append(f"would finish what interrupted runs left beside {row.venv}")
-        if not (row.reasons & health.CANNOT_RUN):
-            continue
+                restored += [f"would {m[0].lower()}{m[1:]}" for _, _, m in venvmod.recovery(Path(row.venv))]
+        if put_back or not (row.reasons & health.CANNOT_RUN):
+            continue  # a venv put back runs again: its spec is judged on the next run, never on what was seen before
         if not row.owned and not include_foreign:
             kept.append({"name": row.name, "resource_dir": row.resource_dir, "reason": "not kernelenv's (add --include-foreign)"})
             continue
@@ -68,7 +73,11 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
         if not dry_run:
             venv = Path(row.venv) if row.venv else None
             with locks.venv_and_kernels(ctx, venv, [row.kernels_dir / row.name]):
-                venv_removed, venv_kept = _venv_verdict(kernels.rows(ctx), row, delete_venvs)
+                now = kernels.rows(ctx)  # again under the locks: another run may have fixed or replaced it meanwhile
+                fresh = next((r for r in now if r.resource_dir == row.resource_dir and r.aside_in is None), None)
+                if fresh is None or not (fresh.reasons & health.CANNOT_RUN) or fresh.mark != row.mark:
+                    continue
+                venv_removed, venv_kept = _venv_verdict(now, row, delete_venvs)
                 _remove(row, venv_removed)
         removed.append({
             "name": row.name,
@@ -78,6 +87,17 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
             "venv_removed": venv_removed,
             "venv_kept_reason": venv_kept,
         })
+    for kdir in ctx.search_path:  # what killed spec writes and removals left (.NAME~*.tmp|.del)
+        aside = {r.name for r in all_rows if r.aside_in is not None and r.kernels_dir == kdir}
+        for name in sorted({n for n, _, _ in specstore.leftovers(kdir)} - aside):
+            if dry_run:
+                restored += [f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(kdir, name)]
+                continue
+            with locks.venv_and_kernels(ctx, None, [kdir / name]):
+                try:
+                    restored += specstore.recover(kdir, name)
+                except OSError as exc:  # another user's folder, a read-only system folder: not ours to tidy
+                    restored.append(f"could not tidy what an interrupted run left of {kdir / name}: {exc.strerror or exc}")
     containers_removed = _orphans(dry_run) if any(r.container is not None for r in all_rows) else []
     return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed,
                             "dry_run": dry_run})

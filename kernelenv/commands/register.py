@@ -53,7 +53,7 @@ def run(
     kernels.check_clash(ctx, kernels.rows(ctx), name, project=None, venv=venv, created_by_project_ok=False)
     specstore.ensure_writable(ctx.kernels_dir)
     installed: list[str] = []
-    with locks.venv_and_kernels(ctx, None, [ctx.kernels_dir / name]):
+    with locks.venv_and_kernels(ctx, venv, [ctx.kernels_dir / name]):
         kernels.check_clash(ctx, kernels.rows(ctx), name, project=None, venv=venv, created_by_project_ok=False)
         if not _has_ipykernel(python, venv):
             if not install_ipykernel:
@@ -71,6 +71,8 @@ def run(
         display = display_name or f"Python {info.short} ({label})"
         resource_dir, state = specstore.put(ctx.kernels_dir, name, python=python, version=info.version,
                                             implementation=info.implementation, venv=venv, project=None, display_name=display)
+        if venv is not None:  # kernelenv's venv: remove and prune then see this spec, whatever its scope
+            provision.record_specs(venv, [resource_dir])
     return Result(
         "register",
         {

@@ -5,8 +5,11 @@ different kernels) is TARGET_AMBIGUOUS; ``--kernel``/``--project`` say which; na
 exactly. The venv is deleted only when identity.py says kernelenv made it at that very path and
 no other kernelspec uses it; a foreign spec needs --force and its env is never deleted. A
 project whose kernel was pruned can still be removed by its folder (its venv alone). ``--dry-run``
-reports exactly what the run would touch, from the same answer. The venv is moved aside before
-the spec is removed and put back if that fails, so a failed remove changes nothing.
+reports exactly what the run would touch, from the same answer. What interrupted runs left beside
+the venv is finished first (``recovered``): a working venv a killed rebuild moved aside is put
+back and judged like any venv (so it is deleted with its kernel), a killed deletion is finished.
+The venv is moved aside before the spec is removed and put back if that fails, so a failed
+remove changes nothing.
 """
 from __future__ import annotations
 
@@ -25,14 +28,14 @@ def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow | No
         return None, "--keep-venv"
     if venv is None:
         return None, "the kernel has no venv of kernelenv's" if row is None or row.mark is None else "the kernel has no venv"
-    ident = identity.inspect(venv)
+    ident = identity.after_recovery(venv)  # what is there once interrupted runs are finished (as a run does first)
     if ident.kind == identity.Kind.ABSENT:
         return None, f"{venv} no longer exists"
     if not ident.may_delete:
         return None, f"{ident.describe()}; left in place"
     users = kernels.users_of(all_rows, venv, besides=[row.resource_dir] if row else [])
     if users:
-        return None, f"{venv} is still used by kernel {', '.join(u.name for u in users)}; left in place"
+        return None, f"{venv} is still used by kernel {kernels.describe_users(users, all_rows)}; left in place"
     return venv, None
 
 
@@ -47,7 +50,7 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
     row = found.rows[0] if found.rows else None
     if row is None:
         venv = (found.project or ctx.project) / ".venv"
-        if not identity.inspect(venv).may_delete:
+        if not identity.after_recovery(venv).may_delete and not venvmod.recovery(venv):
             raise OperationError("KERNEL_NOT_FOUND", f"no kernel of kernelenv's for {found.project}", hint="see `kernelenv list`",
                                  project=found.project)
     elif row.mark is None and not ctx.force:
@@ -60,10 +63,17 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
     else:
         venv = Path(row.venv) if row.venv else None
     deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
+    recovered = [f"would {m[0].lower()}{m[1:]}" for _, _, m in venvmod.recovery(venv)] if venv is not None else []
+    if row is not None:
+        recovered += [f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(row.kernels_dir, row.name)]
     if not dry_run:
         kernel_dirs = [row.kernels_dir / row.name] if row else []
         with locks.venv_and_kernels(ctx, venv, kernel_dirs):
-            # again under the locks: what another run did meanwhile counts
+            # first what interrupted runs left (a rebuild's working venv comes back, a deletion is
+            # finished), then again under the locks: what another run did meanwhile counts
+            recovered = venvmod.recover(venv) if venv is not None else []
+            if row is not None:
+                recovered += specstore.recover(row.kernels_dir, row.name)
             all_rows = kernels.rows(ctx)
             deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
             _remove(row, deleting)
@@ -78,6 +88,7 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
             "kernelspec_removed": row.resource_dir if row else None,
             "venv_removed": deleting,
             "venv_kept_reason": kept,
+            "recovered": recovered,
             "image": image,
             "dry_run": dry_run,
         },

@@ -25,7 +25,9 @@ Contract:
   ``other_kernel`` in its row, and ``data.adopt`` gives the ``kernelenv adopt`` command (and
   action) that points those notebooks at this kernel. Tutorial notebooks are never offered.
 - Executed copies go to ``--output`` (default ``PROJECT/.kernelenv/verify``, which a
-  ``.kernelenv/.gitignore`` of ``*`` keeps out of git). Sources are never modified.
+  ``.kernelenv/.gitignore`` of ``*`` keeps out of git). Sources are never modified. Copies and
+  kernel logs are fresh files renamed into place (a link planted there is replaced, never written
+  through); a ``.kernelenv``, ``verify`` or ``logs`` folder that is a link is USAGE.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import kernelspec, nbrun
+from .. import files, kernelspec, nbrun
 from ..context import Context
 from ..nbrun import find_kernel, tutorial_dir  # noqa: F401  (kernel lookup stays reachable as verify.find_kernel)
 from ..result import OperationError, Result
@@ -70,14 +72,26 @@ def select(items: list[nbrun.Notebook], only: list[str]) -> tuple[list[nbrun.Not
     return chosen, [it for it in items if it not in chosen]
 
 
+def _no_link(folder: Path) -> None:
+    """USAGE when kernelenv's own output folder is a symbolic link (a cloned project can ship one
+    pointing at the user's files): executed notebooks and logs are written only into real folders."""
+    if folder.is_symlink():
+        raise OperationError(
+            "USAGE", f"{folder} is a symbolic link (to {os.path.realpath(folder)}); kernelenv writes executed notebooks "
+            "only into a real folder", hint="remove the link, or choose another folder with --output", path=folder,
+        )
+
+
 def default_output(ctx: Context, spec: kernelspec.Spec, explicit_project: bool) -> Path:
     project = str(ctx.project) if explicit_project else (spec.mark or {}).get("project")
     if project and Path(project).is_dir():
         base = Path(project) / ".kernelenv"
+        _no_link(base)
         base.mkdir(exist_ok=True)
         ignore = base / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# kernelenv's own files (executed notebooks): not for git\n*\n", encoding="utf-8")
+        if not os.path.lexists(ignore):
+            files.write_atomic(ignore, "# kernelenv's own files (executed notebooks): not for git\n*\n")
+        _no_link(base / "verify")
         return base / "verify"
     return ctx.cache_dir / "verify" / spec.name
 
@@ -129,6 +143,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
                              hint="choose another --output", path=out_dir)
     if not (opts.timeout > 0 and opts.timeout != float("inf")):
         raise OperationError("USAGE", f"--timeout must be a positive number of seconds, not {opts.timeout}")
+    _no_link(out_dir / "logs")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

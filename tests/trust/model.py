@@ -2,13 +2,20 @@
 
 Hypothesis drives random sequences of what users do to a few projects sharing one Jupyter data
 folder: create, ``mv`` and ``cp -a`` of project folders, remove (by project and by kernel),
-prune, repair, register, a base Python uninstalled, a symlink planted in a kernel folder. After
-every step the invariants are checked against the real files and real kernels:
+prune, repair, register, a base Python uninstalled, a symlink planted in a kernel folder, a run
+killed with -9 at a random moment (a rebuild for another Python, a remove), a spec folder copied
+by hand (a foreign spec carrying kernelenv's mark), a kernel in a ``--prefix`` folder, a project
+reached through a symlink, the user's own venv. After every step the invariants are checked
+against the real files and real kernels:
 
 - no user file is changed, no project folder disappears but by the step's own ``mv``;
 - a venv disappears or is replaced only where kernelenv made it at that very path, only by a verb
   that may (remove/repair/create, never prune unless asked), and remove never deletes one another
-  kernel still uses;
+  kernel still uses (one in the ``--prefix`` folder included); a run killed with -9 loses no venv
+  (the one it moved aside is still there, and the next run puts it back); the user's own venv is
+  never deleted nor rebuilt;
+- nothing an interrupted run left beside a venv survives a later create, repair or remove of
+  that project, nor a prune;
 - every kernel ``list`` calls ok, started by jupyter_client, runs ``sys.executable``, ``!pip`` and
   ``%pip`` from its own project's venv; a kernel that is not ok is reported with its problems, and
   doctor gives a fix; at the end of each run the fixes doctor gives are run and must work.
@@ -20,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -31,6 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 PROJECTS = ("A", "B", "C")
+OTHER_PYTHON = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"  # a rebuild for another Python
 CODES_OK = {0, 1, 2}
 PIP_PROBE = (
     "import subprocess, sys, json\n"
@@ -60,21 +69,36 @@ class World:
             "JUPYTER_PLATFORM_DIRS": "0",
         }
         self.kernels = self.root / "jupyter-data" / "kernels"
+        self.prefix = self.root / "prefix"  # a --prefix scope (not on Jupyter's path)
+        self.prefix_kernels = self.prefix / "share" / "jupyter" / "kernels"
         secret = self.user / "secret.txt"
         secret.write_text("the user's\n")
         os.chmod(secret, 0o600)
         self.python_copy: Path | None = None
+        self.step_rc: int | None = None
 
     def cli(self, *args: Any) -> tuple[int, dict[str, Any]]:
         done = subprocess.run([sys.executable, "-m", "kernelenv", *map(str, args), "--json"], capture_output=True, text=True,
                               env=self.env, timeout=900, stdin=subprocess.DEVNULL)
         assert done.returncode in CODES_OK, (args, done.returncode, done.stderr[-2000:])
+        if self.step_rc is None:
+            self.step_rc = done.returncode  # the exit code of the step's own command
         envelope = json.loads(done.stdout)
         codes = [e["code"] for e in envelope["errors"]]
         assert "INTERNAL" not in codes, (args, envelope["errors"])
         for line in done.stderr.splitlines():
             json.loads(line)  # stderr is JSON lines in --json mode
         return done.returncode, envelope
+
+    def killed(self, *args: Any, delay: float) -> None:
+        """Run the CLI and SIGKILL it (its whole process group) after ``delay`` seconds, if still running."""
+        child = subprocess.Popen([sys.executable, "-m", "kernelenv", *map(str, args), "--json"], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, env=self.env, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            child.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
 
     def removable_python(self) -> Path:
         """A copy of the running Python's install that the machine may uninstall."""
@@ -88,6 +112,8 @@ class World:
     def user_files(self) -> dict[str, tuple[bytes, int]]:
         out = {}
         for base in (self.user, *(self.projects / p for p in PROJECTS)):
+            if base.is_symlink():
+                continue  # a project reached through a link: its files are its real folder's
             for p in (base.glob("*.txt") if base.is_dir() else []):
                 out[str(p)] = (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
         return out
@@ -97,8 +123,19 @@ class World:
         out = {}
         for p in PROJECTS:
             cfg = self.projects / p / ".venv" / "pyvenv.cfg"
-            if cfg.is_file():
+            if cfg.is_file() and not cfg.parent.is_symlink():
                 out[str(cfg.parent)] = cfg.stat().st_ino
+        return out
+
+    def aside_inodes(self, venv: str) -> set[int]:
+        """Inodes of the pyvenv.cfg files in what interrupted runs left beside ``venv``."""
+        from kernelenv import venv as venvmod
+
+        out = set()
+        for holder in venvmod.leftovers(Path(venv)):
+            cfg = holder / Path(venv).name / "pyvenv.cfg"
+            if cfg.is_file():
+                out.add(cfg.stat().st_ino)
         return out
 
     def close(self) -> None:
@@ -145,6 +182,15 @@ def start_and_probe(kernel_dir: Path, name: str, timeout: float = 90) -> dict[st
         km.shutdown_kernel(now=True)
 
 
+def _pip_in(said: str, venv: Path) -> bool:
+    """Whether "pip X from PATH (python Y)" names a pip inside ``venv`` (by real path: a project reached
+    through a symlink is the same venv however a script spells it)."""
+    if " from " not in said:
+        return False
+    where = said.split(" from ", 1)[1].rsplit(" (python", 1)[0].strip()
+    return os.path.realpath(where).startswith(os.path.realpath(venv) + os.sep)
+
+
 names = st.sampled_from(PROJECTS)
 
 
@@ -160,22 +206,28 @@ class TrustMachine(RuleBasedStateMachine):
     def folder(self, p: str) -> Path:
         return self.w.projects / p
 
+    def _rows(self) -> list[dict[str, Any]]:
+        """Every kernel Jupyter sees plus those in the --prefix folder (list --prefix shows both)."""
+        _, listing = self.w.cli("list", "--prefix", self.w.prefix)
+        return listing["data"]["kernels"]
+
     def _snapshot(self, step: str) -> None:
         """What the invariants compare against: taken before each step."""
         self.step = step
-        _, listing = self.w.cli("list")
-        rows = listing["data"]["kernels"]
+        rows = self._rows()
         from kernelenv import identity
 
         self.before = {
             "venvs": self.w.venvs(),
             "kinds": {v: identity.inspect(Path(v)).kind.value for v in self.w.venvs()},
+            "unfinished": {v for v in self.w.venvs() if not identity.inspect(Path(v)).finished},
             "users": {v: sorted(r["resource_dir"] for r in rows if r["python"] and os.path.isabs(r["python"])
                                 and os.path.realpath(Path(r["python"]).parent.parent) == os.path.realpath(v))
                       for v in self.w.venvs()},
-            "projects": {p for p in PROJECTS if self.folder(p).is_dir()},
+            "projects": {p for p in PROJECTS if self.folder(p).is_dir() and not self.folder(p).is_symlink()},  # real ones
             "files": self.w.user_files(),
         }
+        self.w.step_rc = None
 
     def _project_with_notes(self, p: str) -> Path:
         f = self.folder(p)
@@ -243,6 +295,54 @@ class TrustMachine(RuleBasedStateMachine):
         if (self.folder(p) / ".venv").is_dir():
             self.w.cli("register", self.folder(p) / ".venv", "--name", f"reg-{p.lower()}")
 
+    @rule(p=names, delay=st.floats(0.05, 4.0))
+    def kill_rebuild(self, p: str, delay: float) -> None:
+        self._snapshot(f"kill create {p} --python {OTHER_PYTHON} after {delay:.2f} s")
+        if self.folder(p).is_dir():
+            self.w.killed("create", self.folder(p), "--python", OTHER_PYTHON, delay=delay)
+
+    @rule(p=names, delay=st.floats(0.05, 2.0))
+    def kill_remove(self, p: str, delay: float) -> None:
+        self._snapshot(f"kill remove {p} after {delay:.2f} s")
+        if self.folder(p).is_dir():
+            self.w.killed("remove", "--project", self.folder(p), delay=delay)
+
+    @rule(p=names)
+    def copy_spec(self, p: str) -> None:
+        self._snapshot(f"cp -r kernels/{p.lower()} kernels/{p.lower()}-copy")
+        src, dest = self.w.kernels / p.lower(), self.w.kernels / f"{p.lower()}-copy"
+        if src.is_dir() and not src.is_symlink() and not dest.exists():
+            shutil.copytree(src, dest)
+
+    @rule(p=names)
+    def remove_copied_spec(self, p: str) -> None:
+        self._snapshot(f"remove --kernel {p.lower()}-copy --force")
+        self.w.cli("remove", "--kernel", f"{p.lower()}-copy", "--force")
+
+    @rule(p=names)
+    def create_in_prefix(self, p: str) -> None:
+        self._snapshot(f"create {p} --prefix PREFIX")
+        if self.folder(p).is_dir():
+            self.w.cli("create", self.folder(p), "--prefix", self.w.prefix)
+
+    @rule(p=names)
+    def remove_in_prefix(self, p: str) -> None:
+        self._snapshot(f"remove --kernel {p.lower()} --prefix PREFIX")
+        self.w.cli("remove", "--kernel", p.lower(), "--prefix", self.w.prefix)
+
+    @rule(p=names)
+    def own_venv(self, p: str) -> None:
+        self._snapshot(f"python -m venv {p}/.venv (the user's own)")
+        f = self.folder(p)
+        if f.is_dir() and not os.path.lexists(f / ".venv"):
+            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(f / ".venv")], check=True, env=self.w.env)
+
+    @rule(p=names, q=names)
+    def link_project(self, p: str, q: str) -> None:
+        self._snapshot(f"ln -s {p} {q}")
+        if p != q and self.folder(p).is_dir() and not self.folder(p).is_symlink() and not os.path.lexists(self.folder(q)):
+            self.folder(q).symlink_to(self.folder(p))
+
     @rule(p=names)
     def plant_symlink(self, p: str) -> None:
         self._snapshot(f"plant a symlink in kernel {p.lower()}")
@@ -278,6 +378,11 @@ class TrustMachine(RuleBasedStateMachine):
                 continue
             kind = self.before["kinds"][venv]
             verb = self.step.split()[0]
+            if verb == "kill":
+                if inode in self.w.aside_inodes(venv) or venv in self.before["unfinished"]:
+                    continue  # moved aside by the killed run (the next run puts it back), or a half-made one it replaced
+                verb = self.step.split()[1]  # judged as what the killed run was doing
+            assert kind != "users", f"{self.step}: the user's own venv {venv} was deleted or replaced"
             assert verb in ("remove", "create", "repair"), f"{self.step}: {verb} deleted or replaced {venv} ({kind})"
             if venv not in now:  # deleted
                 assert verb == "remove" and kind in ("ours", "abandoned"), f"{self.step}: deleted {venv}, which was {kind}"
@@ -287,9 +392,44 @@ class TrustMachine(RuleBasedStateMachine):
                 assert kind in ("ours", "ours-moved", "ours-copied", "abandoned"), f"{self.step}: rebuilt {venv}, which was {kind}"
 
     @invariant()
+    def no_venv_path_is_left_unusable(self) -> None:
+        """Whatever runs did or were killed doing, each project's .venv is absent, a venv, or what
+        kernelenv knows it left (abandoned): never a folder every later run refuses."""
+        from kernelenv import identity
+
+        for p in PROJECTS:
+            venv = self.folder(p) / ".venv"
+            ident = identity.inspect(venv)
+            if ident.kind == identity.Kind.NOT_A_VENV:
+                listing = sorted(os.listdir(venv)) if venv.is_dir() else None
+                raise AssertionError(f"{self.step}: {venv} is no venv and not kernelenv's: {listing}, "
+                                     f"beside it {sorted(os.listdir(venv.parent))}")
+
+    @invariant()
+    def nothing_left_beside_a_venv_after_a_run_on_it(self) -> None:
+        """create, repair and remove of a project, and prune, finish what interrupted runs left."""
+        if not self.before:
+            return
+        from kernelenv import venv as venvmod
+
+        words = self.step.split()
+        if self.w.step_rc != 0:
+            return
+        if words[0] == "prune":  # prune reaches the venvs kernels name
+            named = {os.path.realpath(r["venv"]) for r in self._rows() if r["owned"] and r["venv"]}
+            targets = [p for p in PROJECTS if os.path.realpath(self.folder(p) / ".venv") in named]
+        elif words[0] in ("create", "repair") or words[:2] == ["remove", "--project"]:
+            targets = [Path(words[-1] if words[0] == "remove" else words[1]).name]
+        else:
+            return
+        for p in targets:
+            if p in PROJECTS and self.folder(p).is_dir() and not self.folder(p).is_symlink():
+                left = venvmod.leftovers(self.folder(p) / ".venv")
+                assert not left, (self.step, left)
+
+    @invariant()
     def every_ok_kernel_runs_its_own_projects_venv(self) -> None:
-        _, listing = self.w.cli("list")
-        for row in listing["data"]["kernels"]:
+        for row in self._rows():
             if row["status"] != "ok":
                 assert row["problems"], row
                 continue
@@ -304,10 +444,11 @@ class TrustMachine(RuleBasedStateMachine):
             said = start_and_probe(Path(row["resource_dir"]).parent, row["name"])
             assert os.path.realpath(said["prefix"]) == os.path.realpath(venv), (self.step, row["name"], said)
             assert said["exe"] == row["python"], (self.step, row["name"], said)
-            assert f"{venv}{os.sep}" in said["pip"], (self.step, row["name"], "!pip", said["pip"])
-            assert f"{venv}{os.sep}" in said["magic"], (self.step, row["name"], "%pip", said["magic"])
+            assert _pip_in(said["pip"], venv), (self.step, row["name"], "!pip", said["pip"])
+            assert _pip_in(said["magic"], venv), (self.step, row["name"], "%pip", said["magic"])
             if row["project"]:
-                assert Path(row["project"]).is_dir() and venv == Path(row["project"]) / ".venv", (self.step, row)
+                own = os.path.realpath(Path(row["project"]) / ".venv")
+                assert Path(row["project"]).is_dir() and os.path.realpath(venv) == own, (self.step, row)
             self.checked[row["resource_dir"]] = fingerprint
 
     def teardown(self) -> None:
