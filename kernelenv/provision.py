@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, specstore
+from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, specstore, templates
 from . import venv as venvmod
 from .context import Context
 from .identity import Kind, VenvIdentity
@@ -192,10 +192,16 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             ctx.progress("venv", f"rebuilding {plan.venv}: {decision.reason}", 1, 3)
             swap = venvmod.Swap(plan.venv, "rebuild")
             swap.aside()
+        provided: templates.Provided | None = None
         if decision.action in ("make", "rebuild"):
             info = wanted or python_for(ctx, plan, swap.old if swap else None)
             backend = installer.choose(ctx.installer)
-            _make(ctx, plan, info, backend, durations)
+            if plan.lock is None and not carry:
+                made = True  # from here on, a failure deletes what this run made at plan.venv
+                provided = _from_template(ctx, plan, info, backend, durations)
+            if provided is None:
+                made = False
+                _make(ctx, plan, info, backend, durations)
             made = True
         else:
             assert decision.info is not None
@@ -205,6 +211,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             installed, removed = apply_lock(ctx, plan.venv, lockfile.path_in(plan.project), plan.lock, info, backend,
                                             offline=plan.offline,
                                             exact=made or identity.inspect(plan.venv).ours, durations=durations)
+        elif provided is not None:
+            installed, removed = provided.installed, []
+            venvmod.write_mark(plan.venv, request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
+                               installer=backend.name, template=provided.template)
         else:
             installed, removed = _install(ctx, plan, info, backend, made, carry, durations)
         venvmod.tighten(plan.venv)
@@ -267,6 +277,35 @@ def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer
         shutil.rmtree(venv, ignore_errors=True)
         raise
     durations["venv"] = round(time.monotonic() - t, 3)
+
+
+def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend,
+                   durations: dict[str, float]) -> templates.Provided | None:
+    """The new venv cloned from an installed template (templates.py), its mark set; None when no
+    template applies (nothing is left at plan.venv: it is then made and installed as before)."""
+    if not isinstance(backend, installer.Uv):
+        return None
+    t = time.monotonic()
+    try:  # _make reports a folder that cannot be made, or one that appeared meanwhile
+        plan.venv.mkdir(parents=True)
+    except OSError:
+        return None
+    asked = [*BASE_PACKAGES, *plan.packages]
+    extra = [] if "pip" in requirements.names(asked) else ["pip"]  # a notebook's !pip install must work
+    ctx.progress("venv", f"creating {plan.venv} with Python {info.version_str} (from a template when one matches)", 1, 3)
+    venvmod.write_mark(plan.venv, new=True, state="creating", project=plan.project, installer=backend.name)
+    got = templates.provide(
+        ctx.cache_dir, plan.venv, info, base_interpreter(info), backend, [*asked, *extra], plan.requirement_files,
+        offline=plan.offline, warm=lambda v: warm(ctx, v, info, harvest=True, durations={}),
+        warm_identity=bytecode.identity(), progress=lambda msg: ctx.progress("install", msg, 2, 3),
+    )
+    if got is None:
+        shutil.rmtree(plan.venv, ignore_errors=True)
+        return None
+    ctx.progress("install", f"{'made a template and ' if got.built else ''}linked {len(got.installed)} packages from it", 2, 3)
+    durations["venv"] = round(time.monotonic() - t, 3)
+    durations["install"] = 0.0
+    return got
 
 
 def _request_key(info: pythons.PythonInfo, packages: list[str], req_files: list[Path]) -> str:

@@ -81,10 +81,11 @@ def base_interpreter(venv: Path) -> tuple[str | None, bool]:
     return home, False
 
 
-def create(venv: Path, python: str, *, with_pip: bool) -> None:
+def create(venv: Path, python: str, *, with_pip: bool, prompt: str | None = None) -> None:
     """Make a venv with virtualenv. Raises VENV_CREATE_FAILED.
 
     ``with_pip`` False makes a bare venv (uv then installs pip, faster than seeding it).
+    ``prompt`` defaults to the project's folder name (the venv's own name when not .venv/venv/env).
     """
     from virtualenv import cli_run
 
@@ -96,7 +97,7 @@ def create(venv: Path, python: str, *, with_pip: bool) -> None:
     args = [str(venv), "--python", python, "--no-setuptools", "--no-periodic-update", "--quiet"]
     if not with_pip:
         args.append("--no-seed")
-    prompt = venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
+    prompt = default_prompt(venv) if prompt is None else prompt
     args.append(f"--prompt={prompt}")  # one argument: a folder named "-x" is not an option
     try:
         cli_run(args, setup_logging=False)
@@ -106,6 +107,11 @@ def create(venv: Path, python: str, *, with_pip: bool) -> None:
         raise OperationError("VENV_CREATE_FAILED", f"virtualenv could not make {venv}: {exc}", venv=venv) from None
     if not python_of(venv).exists():
         raise OperationError("VENV_CREATE_FAILED", f"virtualenv made {venv} without a python in it", venv=venv)
+
+
+def default_prompt(venv: Path) -> str:
+    """The prompt a venv's activate scripts show: its project's folder name for .venv, venv or env."""
+    return venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
 
 
 def site_packages(venv: Path) -> list[Path]:
