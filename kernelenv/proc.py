@@ -194,7 +194,7 @@ def start(
         )
     except OSError as exc:
         raise ProcError(argv, exc.strerror or str(exc)) from None
-    if input is not None:
+    if input is not None and child.stdin is not None:
         try:
             child.stdin.write(input)
             child.stdin.close()
