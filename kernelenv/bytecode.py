@@ -33,9 +33,15 @@ WARM_MODULES = (
     "IPython.extensions.storemagic", "IPython.utils.wildcard", "psutil", "tornado.ioloop",
     "tornado.platform.asyncio", "zmq.eventloop.zmqstream",
 )
-# What the tutorial notebooks' imports pull in, warmed when the package is installed (the data and
-# dl profiles): a module that is not there fails to import at once and is skipped.
-PACKAGE_MODULES = ("numpy", "pandas", "tensorflow")
+# What the tutorial notebooks' imports pull in (measured: a notebook run then writes no new .pyc),
+# warmed when the package is installed (the data and dl profiles); a module that is not there fails
+# to import at once and is skipped. pandas imports its formatters when a frame is first shown,
+# TensorFlow its dataset ops when a Keras model is first fitted.
+PACKAGE_MODULES = (
+    "numpy", "pandas", "pandas.io.formats.csvs", "pandas.io.formats.html", "pandas.io.formats.string",
+    "tensorflow", "tensorflow.python.data.ops.flat_map_op", "tensorflow.python.data.ops.from_tensors_op",
+    "tensorflow.python.data.ops.range_op", "tensorflow.python.data.ops.zip_op",
+)
 WARM_SCRIPT = (
     "import importlib\n"
     f"for m in {WARM_MODULES + PACKAGE_MODULES!r}:\n"
@@ -69,7 +75,8 @@ def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pyc"), dict):
         return {}
     return {"pyc": {str(k): str(v) for k, v in data["pyc"].items()},
-            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()}}
+            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()},
+            "warmed": {str(m): "" for m in (data.get("warmed") or [])}}
 
 
 def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
@@ -90,12 +97,19 @@ def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
     return data
 
 
+def _packages_in(site: Path) -> set[str]:
+    """The top-level packages of PACKAGE_MODULES installed in ``site``."""
+    tops = {m.split(".")[0] for m in PACKAGE_MODULES}
+    return {m for m in tops if (site / m).is_dir() or (site / f"{m}.py").is_file()}
+
+
 def restore(site: Path, cache: Path) -> int | None:
-    """Copy trusted cached .pyc files into ``site``. Returns how many the cache lacks, None without a manifest."""
+    """Copy trusted cached .pyc files into ``site``. Returns how many the cache lacks (a package of
+    PACKAGE_MODULES installed here that no harvest warmed counts as one), None without a manifest."""
     manifest = _read_manifest(cache)
     if not manifest:
         return None
-    missing = 0
+    missing = len(_packages_in(site) - set(manifest["warmed"]))
     for pyc_rel, _ in manifest["pyc"].items():
         try:
             st = os.stat(site / _source_of(pyc_rel))
@@ -122,7 +136,8 @@ def restore(site: Path, cache: Path) -> int | None:
 def harvest(site: Path, cache: Path) -> None:
     """Store every .pyc under ``site`` in the cache (0644 files in a 0700 folder) with its sha256."""
     pyc_dir = files.private_subdir(cache, "pyc")
-    manifest = _read_manifest(cache) or {"pyc": {}, "sha256": {}}
+    manifest = _read_manifest(cache) or {"pyc": {}, "sha256": {}, "warmed": {}}
+    manifest["warmed"].update(dict.fromkeys(_packages_in(site), ""))  # harvested right after WARM_SCRIPT ran
     for dirpath, _, filenames in os.walk(site):
         if os.path.basename(dirpath) != "__pycache__":
             continue
@@ -142,6 +157,7 @@ def harvest(site: Path, cache: Path) -> None:
                 files.write_atomic(pyc_dir / key, data, 0o644)
                 manifest["sha256"][key] = digest
             manifest["pyc"][pyc_rel] = key
+    manifest["warmed"] = sorted(manifest["warmed"])  # type: ignore[assignment]
     files.write_atomic(cache / MANIFEST, json.dumps({"format": _FORMAT, **manifest}), 0o600)
 
 
