@@ -64,17 +64,17 @@ def emit(figure: str, ours: list[float], anchor: list[float] | None = None, *, a
 
     ``ours`` and ``anchor`` are per-round values measured in the same interleaved rounds; the
     report prints each one's min/median/max and the per-round ratio ours/anchor (anchor/ours when
-    ``invert``: "N times faster"). Without an anchor the figure is a plain value (a count, a time).
+    ``invert``: "N times faster"); rounds that are not paired (lists of other lengths) give the
+    ratio of the medians only. Without an anchor the figure is a plain value (a count, a time).
     """
     import json
 
     out = os.environ.get("KERNELENV_BENCH_OUT")
     if not out:
         return
-    if anchor is not None and len(anchor) != len(ours):
-        raise ValueError(f"{figure}: {len(ours)} rounds against {len(anchor)} anchor rounds")
+    paired = anchor is not None and len(anchor) == len(ours)
     record = {"figure": figure, "ours": list(ours), "anchor": list(anchor) if anchor is not None else None,
-              "anchor_label": anchor_label, "target": target, "invert": invert, "unit": unit,
+              "anchor_label": anchor_label, "target": target, "invert": invert, "unit": unit, "paired": paired,
               "script": os.path.basename(sys.argv[0])}
     with open(out, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
