@@ -36,11 +36,12 @@ def worker(wid: int, cycles: int, seed: int) -> dict:
     owned = (root / "jupyter-data", root / "home" / ".cache", root / "projects", root / "jupyter-runtime")
     (root / "projects").mkdir()
     before = faults.tree(root, skip=owned)
-    calib = root / "projects" / "calibration"
-    calib.mkdir()
-    full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
+    for name in ("calibration-0", "calibration"):  # the first makes the template the cycles clone (as they do)
+        calib = root / "projects" / name
+        calib.mkdir()
+        full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
+        faults.run(["remove", name, "--json"], env)
     durations = faults.stage_durations(full["stages"])
-    faults.run(["remove", "calibration", "--json"], env)
     out = {"cycles": 0, "faults": 0, "inconsistent": 0, "recoveries": [], "clean": [], "problems": [], "leftovers": 0}
     for i in range(cycles):
         project = root / "projects" / f"w{wid}c{i:03d}"

@@ -302,7 +302,6 @@ def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: 
     if got is None:
         shutil.rmtree(plan.venv, ignore_errors=True)
         return None
-    ctx.progress("install", f"{'made a template and ' if got.built else ''}linked {len(got.installed)} packages from it", 2, 3)
     durations["venv"] = round(time.monotonic() - t, 3)
     durations["install"] = 0.0
     return got

@@ -69,7 +69,7 @@ ORPHAN_AGE = 86400.0  # seconds before a template no index names is deleted (a b
 MANIFEST = "manifest.json"
 INDEX = "index.json"
 _PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")  # what shells (and virtualenv's activators) leave unquoted
-_SKIP_TOP = (venvmod.MARK_FILE, ".lock")  # kernelenv's mark (each venv its own), uv's lock file
+_SKIP_TOP = (venvmod.MARK_FILE,)  # kernelenv's mark: each venv its own
 _SHEBANG_MAX = 124  # uv (and distlib) wrap a longer interpreter path in /bin/sh
 
 
@@ -434,6 +434,11 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         raise
     if not plain(str(store.root)):
         return None
+    try:  # a template on another file system cannot be hard-linked here
+        if os.stat(store.root).st_dev != os.stat(venv).st_dev:
+            return None
+    except OSError:
+        return None
     uv_id = backend.identity()
     prompt = venvmod.default_prompt(venv)
     req = request_key(info, base, uv_id, requested, req_files)
@@ -447,6 +452,8 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         cloned: dict[str, Any] | None = None
         refused: str | None = None
         if guess is not None:
+            progress(f"linking {len(guess['installed'])} packages from the template made for them; "
+                     "checking with the index that they are still what it resolves to")
             try:
                 clone(guess, venv, prompt)
                 cloned = guess
@@ -457,7 +464,11 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
                     store.forget(guess["id"])
         else:  # most likely a new template: make its venv while uv resolves
             spare = secrets.token_hex(8)
-            _skeleton(store, spare, base)
+            try:
+                _skeleton(store, spare, base)
+            except (OperationError, OSError):
+                shutil.rmtree(store.root / spare, ignore_errors=True)
+                spare = None
         try:
             pins = resolving.pins()
         except OperationError:
@@ -465,13 +476,14 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
             return None
         key = template_key(info, base, uv_id, pins, warm_identity)
         if cloned is not None and cloned["key"] != key:
-            progress("the index changed since the template was made: using another")
+            progress("the index now resolves to other packages than the template's: not using it")
             _clear(venv)
             cloned = None
         built = False
         if cloned is None:
             man = store.manifest(store.keys.get(key), key)
             if man is not None:
+                progress(f"linking {len(man['installed'])} packages from the template made for them")
                 try:
                     clone(man, venv, prompt)
                     cloned = man
@@ -492,6 +504,7 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
                     return None
                 spare, built = None, True
                 store.keys[key] = tid
+                progress(f"linking {len(man['installed'])} packages from the new template")
                 try:
                     clone(man, venv, prompt)
                 except Refused:
