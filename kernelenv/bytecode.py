@@ -12,7 +12,10 @@ else, and its content still has the sha256 the manifest recorded when it was sto
 copied into the venv, never hard-linked, so no venv shares an inode with the cache or with
 another venv. A cached .pyc is keyed by its source's path, size and mtime, and Python checks
 the size and mtime stored in a .pyc against the source at import, so a .pyc that does not
-match its source is recompiled as usual.
+match its source is recompiled as usual. Copying (about 50 ms for the ~340 files of an ipykernel
+venv, measured) is kept: this cache has no per-inode manifest to check a link against. A venv
+cloned from an installed template (templates.py) gets the template's .pyc by hard link instead,
+each link checked against the template's manifest (inode, size, mtime, mode, owner).
 """
 from __future__ import annotations
 
