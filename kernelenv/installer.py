@@ -141,6 +141,12 @@ class Uv:
             raise OperationError("RESOLVE_FAILED", f"uv pip compile could not run: {exc.reason}", installer="uv") from None
         return Resolving(running, short)
 
+    def links_from_cache(self) -> bool:
+        """Whether uv hard-links installed files from its cache (its default; UV_LINK_MODE says otherwise)."""
+        import os
+
+        return os.environ.get("UV_LINK_MODE", "hardlink").strip().lower() in ("", "hardlink")
+
     def identity(self) -> str:
         """What tells this uv from another without running it: its path, size and mtime."""
         import os

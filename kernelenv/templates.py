@@ -14,9 +14,10 @@ What "the same request" means (the template's key): the exact pins uv resolves t
 --generate-hashes``, under uv's own index settings and HTTP cache rules: an upgraded or yanked
 release or a new wheel changes them), the interpreter (path, implementation, full version,
 platform), uv (its path, size and mtime), this module's format and the bytecode ``warm`` makes.
-Not templated (the caller installs as before): another installer than uv, a pin that is not a
-plain index pin (a URL, a local path), a venv path, prompt or cache path that activate scripts
-would have to quote, a resolution that fails, a template folder on another file system.
+Not templated (the caller installs as before): another installer than uv, uv told to copy
+rather than hard-link (``UV_LINK_MODE``: venvs are then not to share files), Windows, a pin that
+is not a plain index pin (a URL, a local path), a venv path, prompt or cache path that activate
+scripts would have to quote, a resolution that fails, a template folder on another file system.
 
 What a clone links and what it writes (README "How create is fast"):
 
@@ -424,7 +425,9 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
     ``base`` is the interpreter the venv is made from; ``warm`` makes a venv's start-up bytecode.
     Raises only what the caller must see (CACHE_UNSAFE, an interrupt).
     """
-    if getattr(backend, "name", None) != "uv" or not plain(str(venv)) or not plain(venvmod.default_prompt(venv)):
+    if sys.platform == "win32" or getattr(backend, "name", None) != "uv" or not backend.links_from_cache():
+        return None  # (on Windows a console script is an .exe that names its python: not fixed up here)
+    if not plain(str(venv)) or not plain(venvmod.default_prompt(venv)):
         return None
     try:
         store = Store(cache_dir)

@@ -362,3 +362,17 @@ def test_umask_000_makes_nothing_group_or_world_writable(jupyter, tmp_path):
     assert stat.S_IMODE(root.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o700 for p in root.iterdir() if p.is_dir())
     assert stat.S_IMODE((root / "index.json").stat().st_mode) == 0o600
+
+
+def test_a_local_path_pin_or_uv_copy_mode_is_installed_as_before(jupyter, cli, tmp_path, monkeypatch):
+    wheel = _wheel(tmp_path / "wheels", "2.0", "V = 'local'\n")
+    local = make_project(tmp_path, "local")
+    (local / "requirements.txt").write_text(f"{wheel}\n")
+    _create(local, "-r", local / "requirements.txt")
+    assert "template" not in _mark(local / ".venv")  # uv resolves it to a file: URL, not an index pin
+    out = _run([local / ".venv" / "bin" / "python", "-c", "import kenv_h7_probe as m; print(m.V)"])
+    assert out.stdout.strip() == "local"
+    monkeypatch.setenv("UV_LINK_MODE", "copy")
+    copied = make_project(tmp_path, "copied")
+    _create(copied)
+    assert "template" not in _mark(copied / ".venv")
