@@ -164,17 +164,48 @@ def harvest(site: Path, cache: Path) -> None:
     files.write_atomic(cache / MANIFEST, json.dumps({"format": _FORMAT, **manifest}), 0o600)
 
 
-def warm(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> None:
-    """Make what a kernel start imports compiled: from the cache, else by importing it once.
+class Warming:
+    """A warm-up started by :func:`warm_start`; ``wait`` ends it (and fills the cache), ``cancel`` stops it."""
+
+    def __init__(self, site: Path, cache: Path | None, running: proc.Running | None, harvest_after: bool):
+        self._site, self._cache, self._running, self._harvest = site, cache, running, harvest_after
+
+    def wait(self) -> None:
+        if self._running is None:
+            return
+        self._running.wait()
+        self._running = None
+        if self._harvest and self._cache is not None:
+            try:
+                harvest(self._site, self._cache)
+            except OSError:
+                pass  # a cache that cannot be written only costs speed
+
+    def cancel(self) -> None:
+        if self._running is not None:
+            self._running.kill()
+            self._running = None
+
+
+def warm_start(python: Path, site: Path, cache: Path | None, *, harvest_after: bool,
+               progress: Callable[[str], None]) -> Warming:
+    """Start making what a kernel start imports compiled: copied from the cache now, else by a child
+    that imports it once while the caller goes on (``Warming.wait`` then harvests it into the cache).
 
     ``cache`` None (kernelenv's cache cannot be used) compiles by importing, and keeps nothing.
     """
     if cache is not None and restore(site, cache) == 0:
-        return
+        return Warming(site, cache, None, False)
     progress("compiling what a kernel start imports")
-    proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
-    if harvest_after and cache is not None:
-        try:
-            harvest(site, cache)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+    running = proc.start([str(python), "-c", WARM_SCRIPT], timeout=300, capture=False)
+    return Warming(site, cache, running, harvest_after)
+
+
+def warm(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> None:
+    """:func:`warm_start`, waited for."""
+    warming = warm_start(python, site, cache, harvest_after=harvest_after, progress=progress)
+    try:
+        warming.wait()
+    except BaseException:
+        warming.cancel()
+        raise

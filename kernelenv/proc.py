@@ -173,19 +173,22 @@ def start(
     timeout: float = 600,
     env: Mapping[str, str] | None = None,
     input: str | None = None,
+    capture: bool = True,
 ) -> Running:
     """Start argv and return at once: what :func:`run` does, in two halves (``Running.wait``).
 
-    ``input`` is written (and stdin closed) before it returns. The caller must ``wait`` or
-    ``kill``. Raises ProcError when the program cannot start.
+    ``input`` is written (and stdin closed) before it returns; ``capture`` False discards the
+    child's output (nothing then fills a pipe while the caller works). The caller must ``wait``
+    or ``kill``. Raises ProcError when the program cannot start.
     """
     argv = [os.fspath(a) for a in argv]
+    out = subprocess.PIPE if capture else subprocess.DEVNULL
     try:
         child = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=out,
+            stderr=out,
             env=clean_env(env),
             text=True,
             encoding="utf-8",

@@ -296,7 +296,7 @@ def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: 
     venvmod.write_mark(plan.venv, new=True, state="creating", project=plan.project, installer=backend.name)
     got = templates.provide(
         ctx.cache_dir, plan.venv, info, base_interpreter(info), backend, [*asked, *extra], plan.requirement_files,
-        offline=plan.offline, warm=lambda v: warm(ctx, v, info, harvest=True, durations={}),
+        offline=plan.offline, warm=lambda v: warm_start(ctx, v, info, harvest=True),
         warm_identity=bytecode.identity(), progress=lambda msg: ctx.progress("install", msg, 2, 3),
     )
     if got is None:
@@ -374,19 +374,29 @@ def apply_lock(ctx: Context, venv: Path, lock_path: Path, lock: lockfile.Lock, i
 
 def warm(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: bool, durations: dict[str, float]) -> None:
     """The bytecode a kernel start needs, through kernelenv's cache (unless the cache cannot be written)."""
+    t = time.monotonic()
+    warming = warm_start(ctx, venv, info, harvest=harvest)
+    try:
+        warming.wait()
+    except BaseException:
+        warming.cancel()
+        raise
+    durations["bytecode"] = round(time.monotonic() - t, 3)
+
+
+def warm_start(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: bool) -> bytecode.Warming:
+    """:func:`warm`, started: the compiling child runs while the caller goes on (``wait`` or ``cancel`` it)."""
     sites = venvmod.site_packages(venv)
     if not sites:
-        return
-    t = time.monotonic()
+        return bytecode.Warming(venv, None, None, False)
     try:
         cache: Path | None = files.private_subdir(ctx.cache_dir, "bytecode", f"{info.implementation.lower()}-{info.version_str}")
     except OperationError as exc:
         if exc.info.code != "CACHE_UNWRITABLE":
             raise
         cache = None
-    bytecode.warm(venvmod.python_of(venv), sites[0], cache, harvest_after=harvest,
-                  progress=lambda msg: ctx.progress("install", msg, 2, 3))
-    durations["bytecode"] = round(time.monotonic() - t, 3)
+    return bytecode.warm_start(venvmod.python_of(venv), sites[0], cache, harvest_after=harvest,
+                               progress=lambda msg: ctx.progress("install", msg, 2, 3))
 
 
 def summary(ctx: Context, name: str, resource_dir: Path, python: Path) -> dict[str, Any]:

@@ -60,7 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import files, lockfile, pythons
+from . import files, lockfile, proc, pythons
 from . import venv as venvmod
 from .result import OperationError
 
@@ -143,8 +143,12 @@ def _euid() -> int:
     return os.geteuid() if hasattr(os, "geteuid") else 0
 
 
-def _walk(venv: Path) -> tuple[list[list[Any]], list[list[str]], list[list[Any]], list[list[Any]]]:
-    """(folders, symlinks, files to link, files to copy) of a template venv, for its manifest."""
+Listing = tuple[list[list[Any]], list[list[str]], list[list[Any]], list[list[Any]]]
+
+
+def _walk(venv: Path, *, bytecode: bool | None = None) -> Listing:
+    """(folders, symlinks, files to link, files to copy) of a template venv, for its manifest:
+    all of it (``bytecode`` None), all but the ``__pycache__`` folders (False), or only those (True)."""
     dirs: list[list[Any]] = []
     links: list[list[str]] = []
     linked: list[list[Any]] = []
@@ -152,17 +156,24 @@ def _walk(venv: Path) -> tuple[list[list[Any]], list[list[str]], list[list[Any]]
     tp = str(venv).encode()
     euid = _euid()
 
-    def visit(rel: str) -> None:
+    def visit(rel: str, in_cache: bool) -> None:
         with os.scandir(venv / rel if rel else venv) as it:
             entries = sorted(it, key=lambda e: e.name)
         for e in entries:
             r = f"{rel}/{e.name}" if rel else e.name
             st = e.stat(follow_symlinks=False)
+            here = in_cache or (e.name == "__pycache__" and stat.S_ISDIR(st.st_mode))
+            if bytecode is False and here:
+                continue
+            if bytecode is True and not here:
+                if stat.S_ISDIR(st.st_mode):
+                    visit(r, False)
+                continue
             if stat.S_ISLNK(st.st_mode):
                 links.append([r, os.readlink(e.path)])
             elif stat.S_ISDIR(st.st_mode):
                 dirs.append([r, stat.S_IMODE(st.st_mode)])
-                visit(r)
+                visit(r, here)
             elif stat.S_ISREG(st.st_mode):
                 if not rel and e.name.startswith(_SKIP_TOP):
                     continue
@@ -180,7 +191,7 @@ def _walk(venv: Path) -> tuple[list[list[Any]], list[list[str]], list[list[Any]]
                     linked.append([r, st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode])
             # sockets, fifos, devices: not part of a venv; left out
 
-    visit("")
+    visit("", False)
     scripts = {r for r, _, _, fix in copied if fix == "script"}
     if scripts:  # the RECORD of a distribution whose scripts a clone rewrites is rewritten too
         kept = []
@@ -373,9 +384,10 @@ class Store:
 
 
 # building -----------------------------------------------------------------------------------
-def _build(store: Store, tid: str, key: str, pins: list[lockfile.Pin], base: str, backend: Any, *,
-           offline: bool, warm: Callable[[Path], None], made: bool) -> dict[str, Any]:
-    """Install ``pins`` into the template venv ``tid`` (made already when ``made``) and record its manifest."""
+def _build(store: Store, tid: str, key: str, pins: list[lockfile.Pin], base: str, backend: Any, *, offline: bool,
+           warm: Callable[[Path], Any], made: bool, dest: Path, prompt: str) -> dict[str, Any]:
+    """Install ``pins`` into the template venv ``tid`` (made already when ``made``), record its manifest
+    and clone it into ``dest``: everything but the bytecode while the bytecode is being compiled, then that."""
     tdir = store.root / tid
     tvenv = tdir / "venv"
     if not made:
@@ -384,12 +396,20 @@ def _build(store: Store, tid: str, key: str, pins: list[lockfile.Pin], base: str
     files.write_atomic(pins_file, "\n".join(p.line() for p in pins) + "\n", 0o600)
     backend.install_lock(venvmod.python_of(tvenv), pins_file, exact=True, offline=offline)
     venvmod.tighten(tvenv)
-    warm(tvenv)
-    dirs, links, linked, copied = _walk(tvenv)
     man = {"format": FORMAT, "id": tid, "key": key, "venv": str(tvenv), "prompt": _token(tid),
            "pins": [f"{p.canonical}=={p.version}" for p in pins],
-           "installed": sorted(venvmod.installed(tvenv)), "made": venvmod.now(),
-           "dirs": dirs, "symlinks": links, "linked": linked, "copied": copied}
+           "installed": sorted(venvmod.installed(tvenv)), "made": venvmod.now()}
+    warming = warm(tvenv)
+    try:
+        dirs, links, linked, copied = _walk(tvenv, bytecode=False)
+        clone(man | {"dirs": dirs, "symlinks": links, "linked": linked, "copied": copied}, dest, prompt)
+        warming.wait()
+    except BaseException:
+        warming.cancel()
+        raise
+    pyc_dirs, _, pyc_linked, pyc_copied = _walk(tvenv, bytecode=True)
+    clone(man | {"dirs": pyc_dirs, "symlinks": [], "linked": pyc_linked, "copied": pyc_copied}, dest, prompt)
+    man |= {"dirs": dirs + pyc_dirs, "symlinks": links, "linked": linked + pyc_linked, "copied": copied + pyc_copied}
     files.write_atomic(tdir / MANIFEST, json.dumps(man, separators=(",", ":")), 0o600)
     return man
 
@@ -417,12 +437,13 @@ def _clear(venv: Path) -> None:
 
 # the entry point ----------------------------------------------------------------------------
 def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
-            req_files: list[Path], *, offline: bool, warm: Callable[[Path], None], warm_identity: str,
+            req_files: list[Path], *, offline: bool, warm: Callable[[Path], Any], warm_identity: str,
             progress: Callable[[str], None]) -> Provided | None:
     """Make ``venv`` (a folder holding only kernelenv's mark) from a template; None when templates do
     not apply or fail (``venv`` is then left as it was given, for the caller to install as before).
 
-    ``base`` is the interpreter the venv is made from; ``warm`` makes a venv's start-up bytecode.
+    ``base`` is the interpreter the venv is made from; ``warm(venv)`` starts making a venv's start-up
+    bytecode and returns what to ``wait`` for (or ``cancel``): bytecode.Warming.
     Raises only what the caller must see (CACHE_UNSAFE, an interrupt).
     """
     if sys.platform == "win32" or getattr(backend, "name", None) != "uv" or not backend.links_from_cache():
@@ -450,6 +471,7 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
     except OperationError:
         return None
     spare: str | None = None  # a template folder made speculatively, before the pins were known
+    head_start: proc.Running | None = None  # uv installing the request into it meanwhile
     try:
         guess = store.manifest(store.keys.get(store.requests.get(req, "")))
         cloned: dict[str, Any] | None = None
@@ -465,11 +487,13 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
                 if exc.changed:
                     refused = exc.why
                     store.forget(guess["id"])
-        else:  # most likely a new template: make its venv while uv resolves
+        else:  # most likely a new template: make its venv and start installing while uv resolves
             spare = secrets.token_hex(8)
             try:
                 _skeleton(store, spare, base)
-            except (OperationError, OSError):
+                head_start = backend.install_start(venvmod.python_of(store.root / spare / "venv"), requested, req_files,
+                                                   offline=offline)
+            except (OperationError, OSError, proc.ProcError):
                 shutil.rmtree(store.root / spare, ignore_errors=True)
                 spare = None
         try:
@@ -500,19 +524,21 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
                 tid = spare or secrets.token_hex(8)
                 progress(f"installing {len(pins)} packages into a template for this Python"
                          + (f" ({refused}; made again)" if refused else ""))
+                if head_start is not None:  # the exact sync below corrects whatever it did
+                    try:
+                        head_start.wait()
+                    except proc.ProcError:
+                        pass
+                    head_start = None
                 try:
-                    man = _build(store, tid, key, pins, base, backend, offline=offline, warm=warm, made=spare is not None)
-                except (OperationError, OSError):
+                    man = _build(store, tid, key, pins, base, backend, offline=offline, warm=warm, made=spare is not None,
+                                 dest=venv, prompt=prompt)
+                except (OperationError, OSError, Refused):
                     shutil.rmtree(store.root / tid, ignore_errors=True)
+                    _clear(venv)
                     return None
                 spare, built = None, True
                 store.keys[key] = tid
-                progress(f"linking {len(man['installed'])} packages from the new template")
-                try:
-                    clone(man, venv, prompt)
-                except Refused:
-                    _clear(venv)
-                    return None
                 cloned = man
         store.requests[req] = key
         store.touch(cloned["id"])
@@ -524,5 +550,7 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         resolving.cancel()
         raise
     finally:
+        if head_start is not None:
+            head_start.kill()
         if spare is not None:
             shutil.rmtree(store.root / spare, ignore_errors=True)
