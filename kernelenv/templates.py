@@ -8,6 +8,10 @@ package files are hard-linked (what uv itself does from its cache), the few file
 venv's place are written fresh, and the venv gets its own kernelenv mark. The resolution runs
 beside the clone (``uv pip compile`` is a child process), starting from the template the same
 request used last time; a clone whose pins turn out different is deleted before anything uses it.
+Making a new template overlaps too: its venv is made and ``uv pip install`` of the request
+starts while uv resolves (a head start for downloads; the exact, hash-checked ``uv pip sync``
+of the pins that follows corrects whatever it did), and its bytecode compiles while everything
+else is cloned into the project.
 
 What "the same request" means (the template's key): the exact pins uv resolves the request to
 *now*, with every hash the index lists for each pinned release (``uv pip compile
