@@ -10,8 +10,10 @@ beside the clone (``uv pip compile`` is a child process), starting from the temp
 request used last time; a clone whose pins turn out different is deleted before anything uses it.
 Making a new template overlaps too: its venv is made and ``uv pip install`` of the request
 starts while uv resolves (a head start for downloads; the exact, hash-checked ``uv pip sync``
-of the pins that follows corrects whatever it did), and its bytecode compiles while everything
-else is cloned into the project.
+of the pins that follows corrects any version the pins do not name: only a new file for a
+pinned version published in the second between the two reads of the index would go unnoticed,
+and the template's key, made from the first read, would then match no later resolution), and
+its bytecode compiles while everything else is cloned into the project.
 
 What "the same request" means (the template's key): the exact pins uv resolves the request to
 *now*, with every hash the index lists for each pinned release (``uv pip compile
