@@ -57,6 +57,13 @@ def cleanup(p: Path) -> None:
     shutil.rmtree(p, ignore_errors=True)
 
 
+def settle() -> None:
+    """Let the file system finish what a deletion started (journal, discards) before the next timing,
+    so that no recipe pays for the one before it."""
+    os.sync()
+    time.sleep(0.3)
+
+
 # figures for bench/report.py ------------------------------------------------------------------
 def emit(figure: str, ours: list[float], anchor: list[float] | None = None, *, anchor_label: str = "", target: str = "",
          invert: bool = False, unit: str = "s") -> None:

@@ -12,7 +12,9 @@ cold: an empty uv cache and an empty kernelenv cache every round, packages from 
   against (b) with an empty uv cache. Target: kernelenv/(b) <= 1.0.
 
 Each recipe runs once per round, in the same round, so load that comes and goes hits all of
-them alike; round 0 warms the caches and is dropped. Every figure prints min/median/max.
+them alike; round 0 warms the caches and is dropped. Before each timing the file system is
+synced (the deletion of the previous recipe's folders is not charged to the next one). Every
+figure prints min/median/max.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import base_python, cleanup, emit, isolated_env, kernelenv_argv, median, spread, timed, tmpdir  # noqa: E402
+from _util import base_python, cleanup, emit, isolated_env, kernelenv_argv, median, settle, spread, timed, tmpdir  # noqa: E402
 from bench_core import recipe_uv, recipe_venv_pip  # noqa: E402
 
 
@@ -47,6 +49,7 @@ def bench_warm(py: str, repeat: int, manual_repeat: int) -> None:
                 if label == "manual" and i > manual_repeat:
                     continue
                 root = tmpdir("kbench-")
+                settle()
                 try:
                     env = isolated_env(root) | {"XDG_CACHE_HOME": str(cache)}
                     fn = {"kernelenv": _kernelenv, "uv": recipe_uv, "manual": recipe_venv_pip}[label]
@@ -77,6 +80,7 @@ def bench_first(py: str, repeat: int) -> None:
     for i in range(repeat + 1):
         for label in ("kernelenv", "uv"):
             root = tmpdir("kbench-")
+            settle()
             try:
                 env = isolated_env(root) | {"XDG_CACHE_HOME": str(root / "kcache")}
                 t = (_kernelenv if label == "kernelenv" else recipe_uv)(py, root, env)
@@ -98,6 +102,7 @@ def bench_cold(py: str, repeat: int) -> None:
     for i in range(repeat + 1):
         for label in ("kernelenv", "uv"):
             root = tmpdir("kbench-")
+            settle()
             try:
                 env = isolated_env(root) | {"UV_CACHE_DIR": str(root / "uv-cache"), "XDG_CACHE_HOME": str(root / "kcache")}
                 t = (_kernelenv if label == "kernelenv" else recipe_uv)(py, root, env)

@@ -209,6 +209,10 @@ class Resolving:
         text = f"# kernelenv-lock: 1\n# python: {self._python_version}\n" + done.stdout
         return lockfile.loads(text, Path("uv-pip-compile-output.txt")).pins
 
+    def done(self) -> bool:
+        """Whether uv has answered (``pins`` then returns at once)."""
+        return self._running.done()
+
     def cancel(self) -> None:
         self._running.kill()
 

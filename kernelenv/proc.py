@@ -155,6 +155,10 @@ class Running:
             self._done = Completed(self.argv, self._child.returncode, out or "", err or "")
         return self._done
 
+    def done(self) -> bool:
+        """Whether it has ended (``wait`` then returns at once)."""
+        return self._done is not None or self._child.poll() is not None
+
     def kill(self) -> None:
         """Stop it (its whole process group) if it still runs."""
         if self._done is None and self._child.poll() is None:

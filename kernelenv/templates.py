@@ -281,33 +281,46 @@ def _write_new(path: str, data: bytes, mode: int) -> None:
         os.fchmod(f.fileno(), mode & 0o755)
 
 
-def clone(man: dict[str, Any], dest: Path, prompt: str) -> None:
+def clone(man: dict[str, Any], dest: Path, prompt: str, spare: tuple[Path, int, int] | None = None) -> None:
     """Make ``dest`` (an existing folder holding only kernelenv's mark) a copy of the template
-    ``man`` describes, fixed up for ``dest`` and ``prompt``. Raises Refused (the caller deletes
-    what was made): ``changed`` when the template is no longer what its manifest says."""
+    ``man`` describes, fixed up for ``dest`` and ``prompt``, starting from ``spare`` when given
+    (see :func:`grow_spare`). Raises Refused (the caller deletes what was made): ``changed`` when
+    the template is no longer what its manifest says."""
     try:
-        _clone(man, dest, prompt)
+        _clone(man, dest, prompt, spare)
     except Refused:
         raise
     except (OSError, KeyError, TypeError, ValueError) as exc:  # a full disk, a manifest of another shape
         raise Refused(f"cannot clone the template ({exc})", changed=isinstance(exc, (KeyError, TypeError, ValueError))) from None
 
 
-def _clone(man: dict[str, Any], dest: Path, prompt: str) -> None:
+def _clone(man: dict[str, Any], dest: Path, prompt: str, spare: tuple[Path, int, int] | None) -> None:
     tvenv = man["venv"]
     src, dst = tvenv + "/", str(dest) + "/"
     old_py, new_py = str(venvmod.python_of(Path(tvenv))), str(venvmod.python_of(dest))
     replace = ((tvenv.encode(), str(dest).encode()), (man["prompt"].encode(), prompt.encode()))
-    for rel, mode in man["dirs"]:
+    made_dirs = made_links = 0
+    if spare is not None:  # the first folders (and links) made ahead: moved in, every link checked below
+        holder, made_dirs, made_links = spare
+        if made_dirs > len(man["dirs"]) or made_links > len(man["linked"]) or (made_links and made_dirs < len(man["dirs"])):
+            raise Refused("a spare folder tree that does not fit its template", changed=False)
+        for rel, _ in man["dirs"][:made_dirs]:
+            if "/" not in rel:
+                st = os.lstat(holder / rel)
+                if not stat.S_ISDIR(st.st_mode) or st.st_uid != _euid():
+                    raise Refused("a spare folder tree that is not kernelenv's", changed=False)
+                os.rename(holder / rel, dst + rel)
+    for rel, mode in man["dirs"][made_dirs:]:
         os.mkdir(dst + rel, mode & 0o755)
     for rel, target in man["symlinks"]:
         os.symlink(str(dest) + target[len(tvenv):] if target.startswith(src) else target, dst + rel)
     euid = _euid()
     link, lstat = os.link, os.lstat
     try:
-        for rel, size, mtime_ns, ino, mode in man["linked"]:
+        for i, (rel, size, mtime_ns, ino, mode) in enumerate(man["linked"]):
             d = dst + rel
-            link(src + rel, d)
+            if i >= made_links:
+                link(src + rel, d)
             st = lstat(d)
             if st.st_ino != ino or st.st_size != size or st.st_mtime_ns != mtime_ns or st.st_mode != mode or st.st_uid != euid:
                 raise Refused(f"{rel} changed since the template was made (through a venv that shares it?)")
@@ -330,6 +343,72 @@ def _clone(man: dict[str, Any], dest: Path, prompt: str) -> None:
         if fix == "script":
             rewritten[rel] = data
         _write_new(dst + rel, data, mode)
+
+
+# spares: the next clone's folders and links, made while uv resolves -------------------------
+SPARE = "spare-"  # <id>/spare-<folders>-<links>: that many of the manifest's folders and links, in order
+
+
+def take_spare(store: Store, tid: str) -> tuple[Path, int, int] | None:
+    """A spare tree of template ``tid``, taken (renamed) so that no other run takes it too."""
+    tdir = store.root / tid
+    try:
+        all_names = os.listdir(tdir)
+    except OSError:
+        return None
+    now = time.time()
+    for name in all_names:  # what killed runs left: a tree half made, or taken and not used
+        if name.startswith((".spare-", ".taken-")):
+            try:
+                if now - os.lstat(tdir / name).st_mtime > 3600:
+                    shutil.rmtree(tdir / name, ignore_errors=True)
+            except OSError:
+                pass
+    for name in sorted(n for n in all_names if n.startswith(SPARE)):
+        m = re.fullmatch(rf"{SPARE}(\d+)-(\d+)", name)
+        if not m:
+            continue
+        taken = tdir / f".taken-{secrets.token_hex(6)}"
+        try:
+            os.rename(tdir / name, taken)
+            st = os.lstat(taken)
+        except OSError:
+            continue  # another run took it
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == _euid():
+            return taken, int(m[1]), int(m[2])
+        shutil.rmtree(taken, ignore_errors=True)
+    return None
+
+
+def grow_spare(store: Store, man: dict[str, Any], busy: Callable[[], bool]) -> None:
+    """While ``busy()`` (uv still resolving: time this run would only wait), make the template's
+    folders, then its hard links, in manifest order, in a tree the next clone moves in. Nothing in
+    it is trusted later: the next clone checks every link as it checks its own."""
+    tdir = store.root / man["id"]
+    try:
+        if any(n.startswith(SPARE) for n in os.listdir(tdir)):
+            return
+        building = tdir / f".spare-{secrets.token_hex(6)}"
+        os.mkdir(building, 0o700)
+    except OSError:
+        return
+    dirs, linked, base, src = man["dirs"], man["linked"], f"{building}/", man["venv"] + "/"
+    n_dirs = n_links = 0
+    try:
+        while n_dirs < len(dirs) and busy():
+            for rel, mode in dirs[n_dirs:n_dirs + 32]:
+                os.mkdir(base + rel, mode & 0o755)
+            n_dirs = min(n_dirs + 32, len(dirs))
+        while n_dirs == len(dirs) and n_links < len(linked) and busy():
+            for entry in linked[n_links:n_links + 128]:
+                os.link(src + entry[0], base + entry[0])
+            n_links = min(n_links + 128, len(linked))
+        if n_dirs:
+            os.rename(building, tdir / f"{SPARE}{n_dirs}-{n_links}")
+            return
+    except OSError:
+        pass
+    shutil.rmtree(building, ignore_errors=True)
 
 
 # the cache ----------------------------------------------------------------------------------
@@ -485,14 +564,20 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         if guess is not None:
             progress(f"linking {len(guess['installed'])} packages from the template made for them; "
                      "checking with the index that they are still what it resolves to")
+            spare_tree = take_spare(store, guess["id"])
             try:
-                clone(guess, venv, prompt)
+                clone(guess, venv, prompt, spare_tree)
                 cloned = guess
             except Refused as exc:
                 _clear(venv)
                 if exc.changed:
                     refused = exc.why
                     store.forget(guess["id"])
+            finally:
+                if spare_tree is not None:
+                    shutil.rmtree(spare_tree[0], ignore_errors=True)
+            if cloned is not None:
+                grow_spare(store, cloned, lambda: not resolving.done())
         else:  # most likely a new template: make its venv and start installing while uv resolves
             spare = secrets.token_hex(8)
             try:

@@ -376,3 +376,43 @@ def test_a_local_path_pin_or_uv_copy_mode_is_installed_as_before(jupyter, cli, t
     copied = make_project(tmp_path, "copied")
     _create(copied)
     assert "template" not in _mark(copied / ".venv")
+
+
+def _full_spare(jupyter, tid: str) -> None:
+    """A spare tree with every folder and link made, as a create whose resolution took long leaves one."""
+    store = templates.Store(jupyter.home / ".cache" / "kernelenv")
+    templates.grow_spare(store, store.manifest(tid), lambda: True)
+    assert [p.name for p in (store.root / tid).iterdir() if p.name.startswith(templates.SPARE)]
+
+
+def test_a_clone_from_a_spare_tree_is_the_same_complete_venv(jupyter, cli, tmp_path):
+    a, b = make_project(tmp_path, "a"), make_project(tmp_path, "b")
+    _create(a)
+    tid = _mark(a / ".venv")["template"]
+    _full_spare(jupyter, tid)
+    _create(b)
+    vb = b / ".venv"
+    assert _mark(vb)["template"] == tid
+    assert not [p for p in (_template_root(jupyter) / tid).iterdir() if p.name.startswith(".taken-")]
+    assert identity.inspect(vb).kind == identity.Kind.OURS and venvmod.scripts_elsewhere(vb) == []
+    assert _record_problems(vb) == []
+    assert sorted(str(p.relative_to(vb)) for p in vb.rglob("*") if ".kernelenv.json" not in p.name) == sorted(
+        str(p.relative_to(a / ".venv")) for p in (a / ".venv").rglob("*") if ".kernelenv.json" not in p.name)
+    assert _run([vb / "bin" / "pip", "check"]).returncode == 0
+
+
+def test_a_spare_tree_linked_before_the_template_changed_is_refused_too(jupyter, cli, tmp_path):
+    a, b = make_project(tmp_path, "a"), make_project(tmp_path, "b")
+    _create(a)
+    tid = _mark(a / ".venv")["template"]
+    _full_spare(jupyter, tid)
+    pyc = _warmed_pyc(a / ".venv")
+    clean = pyc.read_bytes()
+    with open(pyc, "r+b") as f:  # the spare's link is the same inode: it changes too
+        f.seek(len(clean) - 4)
+        f.write(b"XXXX")
+    res = run_cli("create", b, "--json")
+    assert res.rc == 0, res
+    assert "changed since the template was made" in res.stderr
+    assert _mark(b / ".venv")["template"] != tid
+    assert _warmed_pyc(b / ".venv").read_bytes() == clean
