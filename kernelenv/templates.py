@@ -8,6 +8,8 @@ package files are hard-linked (what uv itself does from its cache), the few file
 venv's place are written fresh, and the venv gets its own kernelenv mark. The resolution runs
 beside the clone (``uv pip compile`` is a child process), starting from the template the same
 request used last time; a clone whose pins turn out different is deleted before anything uses it.
+While uv still resolves, the folders and links of the next clone are made (a spare tree,
+``grow_spare``), which the next clone moves in, checking each link as it checks its own.
 Making a new template overlaps too: its venv is made and ``uv pip install`` of the request
 starts while uv resolves (a head start for downloads; the exact, hash-checked ``uv pip sync``
 of the pins that follows corrects any version the pins do not name: only a new file for a
