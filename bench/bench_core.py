@@ -99,8 +99,8 @@ def bench_first_start(py: str, repeat: int) -> None:
             cleanup(root)
     f, w = median(firsts), median(warms)
     print(f"  first start {f:5.2f} s   warm start {w:5.2f} s   ratio first/warm = {f / w:4.2f}   (target <= 1.1; PYTHONDONTWRITEBYTECODE=1)")
-    emit("first start / warm start, PYTHONDONTWRITEBYTECODE=1 (bench_core)", firsts, warms, anchor_label="median of 3 later starts",
-         target="<= 1.1")
+    emit("first start / warm start, PYTHONDONTWRITEBYTECODE=1 (bench_core)", firsts, warms,
+         anchor_label="median of 3 later starts", target="<= 1.1")
 
 
 def bench_list(repeat: int) -> None:
@@ -121,8 +121,8 @@ def bench_list(repeat: int) -> None:
                 theirs_t.append(timed([jupyter, "kernelspec", "list", "--json"], env))
             ours, theirs = median(ours_t), median(theirs_t)
             r = [o / t for o, t in zip(ours_t, theirs_t)]
-            print(f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   ratio kernelenv/jupyter = {ours / theirs:4.2f}"
-                  f"   (min/median/max {spread(r)}; target < 1)")
+            print(f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   "
+                  f"ratio kernelenv/jupyter = {ours / theirs:4.2f}   (min/median/max {spread(r)}; target < 1)")
             emit(f"list --json at {n} specs / jupyter kernelspec list --json", ours_t, theirs_t,
                  anchor_label="jupyter kernelspec list --json", target="< 1")
         finally:

@@ -18,11 +18,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import make_project, run_cli
 
 from kernelenv import identity, lockfile, pythons, templates
 from kernelenv import venv as venvmod
-
-from conftest import make_project, run_cli
 
 PROBE = "kenv-h7-probe"  # a name no index but the test's own has
 
@@ -134,8 +133,8 @@ def test_second_project_is_a_clone_that_works_as_its_own_venv(jupyter, cli, kern
             assert tvenv.encode() not in text and b"kernelenv-template-" not in text, p
     assert 'prompt = "beta"' in (vb / "pyvenv.cfg").read_text()
     assert f"VIRTUAL_ENV={vb}\n" in (vb / "bin" / "activate").read_text()
-    assert _run(["bash", "-c", f". {vb}/bin/activate && echo $VIRTUAL_ENV $VIRTUAL_ENV_PROMPT && command -v pip"]).stdout.split() == [
-        str(vb), "beta", str(vb / "bin" / "pip")]
+    activated = _run(["bash", "-c", f". {vb}/bin/activate && echo $VIRTUAL_ENV $VIRTUAL_ENV_PROMPT && command -v pip"])
+    assert activated.stdout.split() == [str(vb), "beta", str(vb / "bin" / "pip")]
 
     # package files are shared with the template (hard links), what names the place is not
     site_a, site_b = _site(a / ".venv"), _site(vb)
@@ -167,7 +166,8 @@ def test_uninstalling_from_a_clone_leaves_the_template_and_other_venvs_intact(ju
     uv = _run([sys.executable, "-c", "from kernelenv.installer import uv_binary; print(uv_binary())"]).stdout.strip()
     done = _run([vb / "bin" / "pip", "uninstall", "-y", "pure-eval"])
     assert done.returncode == 0, done.stderr
-    done = _run([uv, "pip", "uninstall", "--python", vb / "bin" / "python", "asttokens"], env={**os.environ, "VIRTUAL_ENV": str(vb)})
+    done = _run([uv, "pip", "uninstall", "--python", vb / "bin" / "python", "asttokens"],
+                env={**os.environ, "VIRTUAL_ENV": str(vb)})
     assert done.returncode == 0, done.stderr
     for gone in ("pure_eval", "asttokens"):
         assert not (_site(vb) / gone).exists()
@@ -241,7 +241,8 @@ def test_the_key_is_the_pins_with_hashes_the_interpreter_uv_and_the_warm_up():
         templates.template_key(_info((3, 11, 7)), base, "uv:1", pins, "w2"),  # another warm-up
         templates.template_key(_info((3, 11, 7)), base, "uv:1", pins[:1], "w1"),  # another set
         templates.template_key(_info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.8", pins[1].hashes)], "w1"),
-        templates.template_key(_info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.7", ["sha256:" + "c" * 64])], "w1"),
+        templates.template_key(_info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.7", ["sha256:" + "c" * 64])],
+                               "w1"),
     ]
     assert len({key, *others}) == len(others) + 1
 
