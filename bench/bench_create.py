@@ -23,6 +23,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _util import base_python, cleanup, emit, isolated_env, kernelenv_argv, median, settle, spread, timed, tmpdir  # noqa: E402
@@ -74,21 +75,30 @@ def bench_warm(py: str, repeat: int, manual_repeat: int) -> None:
             cleanup(root)
 
 
-def bench_first(py: str, repeat: int) -> None:
-    print("== create, first of its package set (uv's cache warm, kernelenv's cache empty: the template is made)")
+def _paired(py: str, repeat: int, extra_env: Callable[[Path], dict[str, str]]) -> tuple[list[float], list[float]]:
+    """kernelenv and the uv recipe, once each per round in fresh folders (deleted at the end)."""
     ours: list[float] = []
     uv: list[float] = []
-    for i in range(repeat + 1):
-        for label in ("kernelenv", "uv"):
-            root = tmpdir("kbench-")
-            settle()
-            try:
-                env = isolated_env(root) | {"XDG_CACHE_HOME": str(root / "kcache")}
+    roots: list[Path] = []
+    try:
+        for i in range(repeat + 1):
+            for label in ("kernelenv", "uv"):
+                root = tmpdir("kbench-")
+                roots.append(root)
+                settle()
+                env = isolated_env(root) | extra_env(root)
                 t = (_kernelenv if label == "kernelenv" else recipe_uv)(py, root, env)
-            finally:
-                cleanup(root)
-            if i:
-                (ours if label == "kernelenv" else uv).append(t)
+                if i:
+                    (ours if label == "kernelenv" else uv).append(t)
+    finally:
+        for root in roots:
+            cleanup(root)
+    return ours, uv
+
+
+def bench_first(py: str, repeat: int) -> None:
+    print("== create, first of its package set (uv's cache warm, kernelenv's cache empty: the template is made)")
+    ours, uv = _paired(py, repeat, lambda root: {"XDG_CACHE_HOME": str(root / "kcache")})
     _line("kernelenv create (template made, then cloned)", ours)
     _line("(b) uv venv --seed + uv pip install + ipykernel install", uv)
     r = [o / u for o, u in zip(ours, uv)]
@@ -98,19 +108,7 @@ def bench_first(py: str, repeat: int) -> None:
 
 def bench_cold(py: str, repeat: int) -> None:
     print("== create, cold: empty uv cache and empty kernelenv cache, packages from the index")
-    ours: list[float] = []
-    uv: list[float] = []
-    for i in range(repeat + 1):
-        for label in ("kernelenv", "uv"):
-            root = tmpdir("kbench-")
-            settle()
-            try:
-                env = isolated_env(root) | {"UV_CACHE_DIR": str(root / "uv-cache"), "XDG_CACHE_HOME": str(root / "kcache")}
-                t = (_kernelenv if label == "kernelenv" else recipe_uv)(py, root, env)
-            finally:
-                cleanup(root)
-            if i:
-                (ours if label == "kernelenv" else uv).append(t)
+    ours, uv = _paired(py, repeat, lambda root: {"UV_CACHE_DIR": str(root / "uv-cache"), "XDG_CACHE_HOME": str(root / "kcache")})
     _line("kernelenv create (cold)", ours)
     _line("(b) uv recipe (cold)", uv)
     r = [o / u for o, u in zip(ours, uv)]
