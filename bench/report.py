@@ -39,6 +39,8 @@ RUNS = [
     ("bench_verify.py", ["--repeat", "5"], ["--repeat", "3"]),
     ("bench_doctor.py", ["--kernels", "10", "--repeat", "5"], ["--kernels", "6", "--repeat", "3"]),
     ("bench_faults.py", ["--cycles", "40"], ["--cycles", "10"]),
+    ("bench_python37.py", ["--repeat", "5"], ["--repeat", "3"]),
+    ("bench_model.py", ["--examples", "4", "--steps", "25"], ["--examples", "2", "--steps", "10"]),
 ]
 SKIP_BY_DEFAULT = {"bench_containers.py"}  # needs podman and builds images: run it by name (--only)
 START, END = "<!-- bench-report:start -->", "<!-- bench-report:end -->"

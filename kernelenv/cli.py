@@ -76,7 +76,7 @@ def _create(args: argparse.Namespace, r: Renderer) -> Result:
         requirement_files=[Path(f).absolute() for f in (args.requirement or [])],
         profile=args.profile,
     )
-    return create.run(_ctx(args, r, args.project), opts)
+    return create.run(_ctx(args, r, args.project), opts, group=args.group)
 
 
 def _register(args: argparse.Namespace, r: Renderer) -> Result:
@@ -177,7 +177,7 @@ def _prune(args: argparse.Namespace, r: Renderer) -> Result:
 def _repair(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import repair
 
-    return repair.run(_ctx(args, r, args.project))
+    return repair.run(_ctx(args, r, args.project), dry_run=args.dry_run)
 
 
 def _lock(args: argparse.Namespace, r: Renderer) -> Result:
@@ -188,6 +188,7 @@ def _lock(args: argparse.Namespace, r: Renderer) -> Result:
         list(args.with_ or []),
         [Path(f).absolute() for f in (args.requirement or [])],
         profile=args.profile,
+        universal=args.universal,
     )
 
 
@@ -213,6 +214,45 @@ def _container(args: argparse.Namespace, r: Renderer) -> Result:
     return container.run(_ctx(args, r, args.project), opts)
 
 
+def _add(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import add
+
+    return add.run(_ctx(args, r, args.project), list(args.packages))
+
+
+def _drop(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import drop
+
+    return drop.run(_ctx(args, r, args.project), list(args.packages))
+
+
+def _no_json(verb: str, r: Renderer) -> None:
+    if r.json_mode:
+        raise OperationError(
+            "USAGE",
+            f"kernelenv {verb} has no JSON envelope: the command's own output and exit code are the answer",
+            hint=f"run `kernelenv {verb}` without --json; `kernelenv list --json` or `kernelenv doctor --json` "
+                 "describe the project's kernel",
+        )
+
+
+def _run(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import run
+
+    _no_json("run", r)
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    return run.run(_ctx(args, r, args.project), command)
+
+
+def _shell(args: argparse.Namespace, r: Renderer) -> Result:
+    from .commands import shell
+
+    _no_json("shell", r)
+    return shell.run(_ctx(args, r, args.project))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kernelenv", description="A per-project venv that shows up, working, as a Jupyter kernel.")
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
@@ -228,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
     p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
+    p.add_argument("--group", nargs="?", const="", metavar="GROUP",
+                   help="a team's kernel: GROUP (alone: the group of the venv's folder) may read and run the venv and "
+                        "the spec, nobody else, and only you change them; use with --prefix/--sys-prefix on the Hub's JUPYTER_PATH")
     _python_installer(p)
     _scope(p)
     _common(p)
@@ -327,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("repair", help="rebuild a moved or broken project's venv in place, keeping its kernel's name")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--venv", metavar="PATH", help="where the venv is (default: PROJECT/.venv)")
+    p.add_argument("--dry-run", action="store_true", help="say what would be rebuilt and re-pointed, change nothing")
     _python_installer(p)
     _scope(p)
     _common(p)
@@ -338,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="also lock the profile's packages")
+    p.add_argument("--universal", action="store_true",
+                   help="pin for Linux, macOS and Windows and the project's Python range (--python '>=3.10', else "
+                        "requires-python) at once, with every wheel's hash (uv); sync installs what this machine needs")
     _python_installer(p)
     _common(p)
     p.set_defaults(handler=_lock)
@@ -373,6 +420,31 @@ def build_parser() -> argparse.ArgumentParser:
     _scope(p)
     _common(p)
     p.set_defaults(handler=_container)
+
+    p = sub.add_parser("add", help="install packages into the project's venv and record them in the project file (and lock)")
+    p.add_argument("packages", nargs="*", metavar="PKG", help="requirements: numpy, 'pandas>=2', 'pkg[extra]==1.0'")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: the one the venv was made with")
+    _common(p)
+    p.set_defaults(handler=_add)
+
+    p = sub.add_parser("drop", help="uninstall packages from the project's venv and take them out of the project file (and lock)")
+    p.add_argument("packages", nargs="*", metavar="PKG", help="package names")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--installer", choices=("auto", "uv", "pip"), default="auto", help="default: the one the venv was made with")
+    _common(p)
+    p.set_defaults(handler=_drop)
+
+    p = sub.add_parser("run", help="run a command in the environment the project's kernel gets (kernelenv run -- CMD ARGS...)")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="not available: the command's output and exit code are the answer")
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS", help="the command and its arguments, after --")
+    p.set_defaults(handler=_run)
+
+    p = sub.add_parser("shell", help="your $SHELL in the project's environment, the project in its prompt; `exit` leaves it")
+    p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
+    p.add_argument("--json", action="store_true", help="not available: an interactive shell has no envelope")
+    p.set_defaults(handler=_shell)
     return parser
 
 
@@ -392,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     files.safe_umask()  # nothing kernelenv or its children make is group- or world-writable
-    renderer = Renderer(json_mode="--json" in argv)
+    own = argv[: argv.index("--")] if "--" in argv else argv  # after "--" is another program's (run)
+    renderer = Renderer(json_mode="--json" in own)
     if whole_process:
         renderer.guard_stderr()
     parser = build_parser()

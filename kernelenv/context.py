@@ -49,6 +49,7 @@ class Context:
     progress: Progress = _no_progress
     cache_dir: Path = field(default_factory=lambda: Context.default_cache_dir())
     on_jupyter_path: bool = True  # whether kernels_dir is among the folders Jupyter searches
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))  # the caller's environment (run, shell)
 
     def require_project(self) -> Path:
         """The project folder; PROJECT_NOT_FOUND when it does not exist or is not a folder."""

@@ -49,6 +49,7 @@ class Reason(str, Enum):
     ENGINE_UNAVAILABLE = "engine-unavailable"
     IMAGE_MISSING = "image-missing"
     ORPHAN_CONTAINER = "orphan-container"
+    PYTHON_PRIVATE = "python-private"  # others list the kernel (a shared folder) but cannot run its python
 
     def __str__(self) -> str:
         return self.value
@@ -81,6 +82,7 @@ MESSAGES: dict[Reason, str] = {
     Reason.ENGINE_UNAVAILABLE: "{text}",
     Reason.IMAGE_MISSING: "{text}",
     Reason.ORPHAN_CONTAINER: "container {id} of kernel {kernel} ({engine}) is left running: {reason}",
+    Reason.PYTHON_PRIVATE: "{who} can list this kernel but not run it: {block}",
 }
 
 

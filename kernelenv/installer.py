@@ -111,20 +111,28 @@ class Uv:
     def check(self, python: Path) -> tuple[list[Conflict], str | None]:
         return _check([self.exe, "pip", "check", "--python", str(python)], self._env(None))
 
-    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None) -> list[lockfile.Pin]:
+    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None,
+                universal: bool = False, preferences: list[str] | None = None) -> list[lockfile.Pin]:
+        """Exact pins with hashes for ``python_version`` on this platform; ``universal``: for every platform
+        (Linux, macOS, Windows) and every Python from ``python_version`` up, under markers. ``preferences``
+        (``name==version`` lines) are kept where they fit (uv reads an existing output file so)."""
         with tempfile.TemporaryDirectory(prefix="kernelenv-lock-") as tmp:
             req = Path(tmp) / "requirements.in"
             req.write_text("\n".join(lines + [f"-r {f}" for f in files]) + "\n", encoding="utf-8")
             out = Path(tmp) / "out.txt"
+            if preferences:
+                out.write_text("\n".join(preferences) + "\n", encoding="utf-8")
             argv = [self.exe, "pip", "compile", str(req), "-o", str(out), "--generate-hashes", "--python-version",
                     python_version, "--no-header", "--no-annotate", "--quiet"]
-            if python is not None:
+            if universal:
+                argv.append("--universal")
+            elif python is not None:
                 argv += ["--python", str(python)]
-            proc.run_checked(argv, code="RESOLVE_FAILED", what="uv pip compile",
+            proc.run_checked(argv, code="RESOLVE_FAILED", what="uv pip compile" + (" --universal" if universal else ""),
                              hint="a conflict between what is installed and what was asked for? see `kernelenv doctor`",
                              details={"installer": "uv"}, timeout=1800, env=self._env(None))
             text = out.read_text(encoding="utf-8")
-        return lockfile.loads(f"# kernelenv-lock: 1\n# python: {python_version}\n" + text, out).pins
+        return lockfile.parse_pins(text, out)
 
     def resolve_start(self, python: Path, short: str, requirements: list[str], files: list[Path], *,
                       offline: bool) -> Resolving:
@@ -255,7 +263,11 @@ class Pip:
     def check(self, python: Path) -> tuple[list[Conflict], str | None]:
         return _check(self._argv(python, "check", "--disable-pip-version-check"), {})
 
-    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None) -> list[lockfile.Pin]:
+    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None,
+                universal: bool = False, preferences: list[str] | None = None) -> list[lockfile.Pin]:
+        if universal:
+            raise OperationError("UNIVERSAL_NEEDS_UV", "pip resolves only for the interpreter it runs in, not for every platform",
+                                 hint="drop --installer pip (kernelenv uses uv, a dependency of kernelenv)", installer="pip")
         if python is None:
             raise OperationError("RESOLVE_FAILED", "pip resolves only for an interpreter it runs in", installer="pip")
         with tempfile.TemporaryDirectory(prefix="kernelenv-lock-") as tmp:

@@ -12,6 +12,15 @@ comments carry kernelenv's metadata::
 
 Reading is strict: a missing header, a line that is not ``name==version`` with at
 least one ``--hash``, or a package named twice raises LOCK_INVALID. Pure: no process.
+
+A pin may carry an environment marker (``colorama==0.4.6 ; sys_platform == 'win32'``). A
+universal lock (``kernelenv lock --universal``: uv's universal resolution) says so in its
+header (``# universal: true``) with the Python range its pins hold for
+(``# requires-python: >=3.10``); ``# python:`` is then the X.Y new venvs get. It pins for
+Linux, macOS and Windows at once, so one name may appear more than once, each time under a
+marker (``ipykernel==7.3.0 ; python_full_version < '3.11'``); ``applicable`` picks the pins
+for one interpreter on this machine. ``parse_pins`` reads the body of any hash-pinned
+requirements file (what ``uv pip compile --generate-hashes`` writes).
 """
 from __future__ import annotations
 
@@ -57,6 +66,16 @@ class Lock:
     def by_name(self) -> dict[str, Pin]:
         return {p.canonical: p for p in self.pins}
 
+    @property
+    def universal(self) -> bool:
+        """Made by a universal resolution: pins for every platform, under markers."""
+        return self.meta.get("universal") == "true"
+
+    @property
+    def requires_python(self) -> str | None:
+        """The Python range a universal lock's pins hold for (a specifier set), else None."""
+        return self.meta.get("requires-python") or None
+
     def dumps(self) -> str:
         lines = [
             "# kernelenv lock file: exact pins with hashes. Made by `kernelenv lock`; apply with `kernelenv sync`.",
@@ -83,10 +102,8 @@ def _invalid(path: Path, why: str) -> OperationError:
     )
 
 
-def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
-    """Parse a lock; raises LOCK_INVALID naming the first thing wrong."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
+def _logical_lines(text: str, path: Path) -> tuple[dict[str, str], list[tuple[int, str]]]:
+    """(header fields, (line number, entry) of each requirement with its continuations joined)."""
     meta: dict[str, str] = {}
     logical: list[tuple[int, str]] = []
     buf, start = "", 0
@@ -108,13 +125,19 @@ def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
         buf = ""
     if buf.strip():
         raise _invalid(path, "it ends in the middle of an entry (truncated?)")
-    if meta.get("kernelenv-lock") != str(FORMAT):
-        raise _invalid(path, f"no '# kernelenv-lock: {FORMAT}' header line")
-    python = meta.get("python", "")
-    if not _PYVER_RE.match(python):
-        raise _invalid(path, f"the '# python:' header is {python!r}, not a version such as 3.11")
+    return meta, logical
+
+
+def parse_pins(text: str, path: Path = Path(FILENAME)) -> list[Pin]:
+    """The pins of a hash-pinned requirements file (comments and headers ignored); LOCK_INVALID as ``loads``."""
+    return _pins(_logical_lines(text, path)[1], path)
+
+
+def _pins(logical: list[tuple[int, str]], path: Path) -> list[Pin]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     pins: list[Pin] = []
-    seen: set[str] = set()
+    seen: dict[str, bool] = {}  # canonical name: whether every pin of it so far had a marker
     for n, entry in logical:
         words = entry.split()
         hashes = [w[len("--hash=") :] for w in words if w.startswith("--hash=")]
@@ -131,10 +154,30 @@ def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
         if not hashes or not all(_HASH_RE.match(h) for h in hashes):
             raise _invalid(path, f"line {n}: {req.name} has no valid --hash=sha256:...")
         pin = Pin(req.name, specs[0].version, hashes, str(req.marker) if req.marker else None)
-        if pin.canonical in seen:
+        # one name twice only under markers (a universal lock's forks: one pin per Python range or platform)
+        if pin.canonical in seen and not (seen[pin.canonical] and pin.marker):
             raise _invalid(path, f"line {n}: {req.name} is named twice")
-        seen.add(pin.canonical)
+        seen[pin.canonical] = seen.get(pin.canonical, True) and pin.marker is not None
         pins.append(pin)
+    return pins
+
+
+def loads(text: str, path: Path = Path(FILENAME)) -> Lock:
+    """Parse a lock; raises LOCK_INVALID naming the first thing wrong."""
+    meta, logical = _logical_lines(text, path)
+    if meta.get("kernelenv-lock") != str(FORMAT):
+        raise _invalid(path, f"no '# kernelenv-lock: {FORMAT}' header line")
+    python = meta.get("python", "")
+    if not _PYVER_RE.match(python):
+        raise _invalid(path, f"the '# python:' header is {python!r}, not a version such as 3.11")
+    if meta.get("requires-python"):
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            SpecifierSet(meta["requires-python"])
+        except InvalidSpecifier:
+            raise _invalid(path, f"the '# requires-python:' header {meta['requires-python']!r} is not a version range") from None
+    pins = _pins(logical, path)
     if not pins:
         raise _invalid(path, "it pins no package")
     requested = [r.strip() for r in meta.get("requested", "").split(",") if r.strip()]
@@ -168,8 +211,22 @@ def write(path: Path, lock: Lock) -> None:
 
 
 def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -> None:
-    """LOCK_INVALID unless the lock was made for this X.Y."""
+    """LOCK_INVALID unless the lock was made for this X.Y (a universal lock: unless it is in its range)."""
     have = f"{version[0]}.{version[1]}"
+    if lock.universal and lock.requires_python:
+        from packaging.specifiers import SpecifierSet
+
+        if SpecifierSet(lock.requires_python).contains(".".join(map(str, version[:3])), prereleases=True):
+            return
+        raise OperationError(
+            "LOCK_INVALID",
+            f"{path} is for Python {lock.requires_python}, the venv {venv} has Python {have}",
+            hint=f"rebuild the venv with `kernelenv repair --python {lock.python}`, "
+                 "or widen the project's requires-python and re-lock",
+            path=path,
+            lock_python=lock.requires_python,
+            venv_python=have,
+        )
     if have != lock.python:
         raise OperationError(
             "LOCK_INVALID",
@@ -210,15 +267,16 @@ def matches(lock: Lock, installed: dict[str, str]) -> bool:
 
 
 def check_requested(lock: Lock, packages: list[str], path: Path) -> None:
-    """LOCK_INVALID when a requirement asked for is not satisfied by the lock's pins."""
+    """LOCK_INVALID when a requirement asked for is not satisfied by the lock's pins (any of a universal lock's forks)."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    pins = lock.by_name()
     for p in packages:
         req = Requirement(p)  # checked as a requirement before (requirements.check)
-        pin = pins.get(canonicalize_name(req.name))
-        if pin is None or (req.specifier and not req.specifier.contains(pin.version, prereleases=True)):
+        named = [q for q in lock.pins if q.canonical == canonicalize_name(req.name)]
+        fits = [q for q in named if not req.specifier or req.specifier.contains(q.version, prereleases=True)]
+        pin = named[0] if named else None
+        if not fits:
             raise OperationError(
                 "LOCK_INVALID",
                 f"{p} is not in {path}" + (f" (it pins {pin.name}=={pin.version})" if pin else ""),
@@ -226,3 +284,50 @@ def check_requested(lock: Lock, packages: list[str], path: Path) -> None:
                 path=path,
                 requirement=p,
             )
+
+
+def environment(version: tuple[int, ...], implementation: str) -> dict[str, str]:
+    """PEP 508 marker values for an interpreter of ``version`` and ``implementation`` on this machine."""
+    from packaging.markers import default_environment
+
+    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    full = ".".join(map(str, version[:3]))
+    env.update(python_version=f"{version[0]}.{version[1]}", python_full_version=full, implementation_version=full,
+               implementation_name=implementation.lower(), platform_python_implementation=implementation, extra="")
+    return env
+
+
+def applicable(lock: Lock, version: tuple[int, ...], implementation: str, env: dict[str, str] | None = None) -> Lock:
+    """The lock cut to the pins whose markers hold for that interpreter here (``env``: another machine's markers).
+
+    LOCK_INVALID when two pins of one name both apply (a hand-edited lock).
+    """
+    from packaging.markers import Marker
+
+    values = env if env is not None else environment(version, implementation)
+    picked: dict[str, Pin] = {}
+    for pin in lock.pins:
+        if pin.marker and not Marker(pin.marker).evaluate(values):
+            continue
+        if pin.canonical in picked:
+            raise _invalid(Path(FILENAME), f"{pin.name} is pinned twice for Python {values['python_full_version']} "
+                                            f"on {values['sys_platform']}")
+        picked[pin.canonical] = pin
+    return Lock(lock.python, list(picked.values()), lock.requested, lock.meta)
+
+
+def lowest_python(requires_python: str, floor: tuple[int, int]) -> str:
+    """The X.Y a range starts at (``>=3.10,<3.13``: 3.10); ``floor`` when it names no lower bound."""
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    lows = []
+    for spec in SpecifierSet(requires_python):
+        if spec.operator in (">=", ">", "==", "~=", "==="):
+            try:
+                lows.append(Version(spec.version.replace(".*", "")).release[:2])
+            except InvalidVersion:
+                continue
+    low = max(lows) if lows else floor
+    low = max(tuple(low) + (0,) * (2 - len(low)), floor)
+    return f"{low[0]}.{low[1]}"

@@ -4,15 +4,22 @@ Every child gets an argv list (never a shell string), a timeout, and a cleaned
 environment: variables that would make a child Python load the wrong code
 (PYTHONHOME, PYTHONPATH, an activated VIRTUAL_ENV, ...) are removed.
 On Ctrl-C or a timeout the child's whole process group is killed.
+
+``replace`` is the one exception, for the user's own command (``kernelenv run``, ``shell``):
+kernelenv *becomes* that program (exec), with exactly the environment it is given, so it keeps
+the terminal, every signal sent to kernelenv's process (SIGINT, SIGTERM, SIGHUP...) reaches it
+and its exit code is the one the caller sees.
 """
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NoReturn, Sequence
 
 from .result import OperationError
 
@@ -280,3 +287,39 @@ def run_checked(
     if not done.ok:
         raise failure(done, code, what, hint=hint, **dict(details or {}))
     return done
+
+
+def which(program: str, env: Mapping[str, str]) -> str | None:
+    """Where ``program`` is found on ``env``'s PATH (a name with a slash is taken as a path)."""
+    if os.sep in program or (os.altsep and os.altsep in program):
+        return program if os.path.isfile(program) and os.access(program, os.X_OK) else None
+    return shutil.which(program, path=env.get("PATH", os.defpath))
+
+
+def replace(argv: Sequence[str], env: Mapping[str, str], *, cwd: str | os.PathLike | None = None) -> NoReturn:
+    """Run ``argv`` in place of this process (exec, argv only, never a shell); never returns.
+
+    The signals Python ignores from its start-up (SIGPIPE, SIGXFSZ) are reset to their defaults
+    first, as subprocess does for its children (exec resets handlers itself; an ignored signal
+    would stay ignored), so ``kernelenv run -- yes | head`` ends as it does from a shell.
+    Raises ProcError when it cannot start.
+    """
+    argv = [os.fspath(a) for a in argv]
+    exe = which(argv[0], env)
+    if exe is None:
+        raise ProcError(argv, "not found" + ("" if os.sep in argv[0] else " on PATH"))
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, signal.SIG_DFL)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        os.execve(exe, argv, dict(env))
+    except OSError as exc:
+        raise ProcError(argv, exc.strerror or str(exc)) from None

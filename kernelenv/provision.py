@@ -13,7 +13,11 @@ kernel name it writes:
   are what was asked for plus, in a rebuild, what the replaced venv held (``carry``);
 - the bytecode a kernel start needs is made (bytecode.warm), the venv's mark set ready;
 - the kernelspec is written, older specs of the same environment re-pointed at it, and this
-  project's specs that a same-named spec earlier on Jupyter's path hides (never started) removed.
+  project's specs that a same-named spec earlier on Jupyter's path hides (never started) removed;
+- a team's kernel (``Plan.group``, or the group a venv's mark records) is checked before anything
+  is touched: the group must reach the venv's and the spec's folders and run the interpreter the
+  venv is made from (SHARE_UNREACHABLE; a reused venv whose base it cannot run is rebuilt when
+  --python names one it can), and is then given to the group (sharing.give).
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, specstore, templates
+from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, sharing, specstore, templates
 from . import venv as venvmod
 from .context import Context
 from .identity import Kind, VenvIdentity
@@ -52,6 +56,7 @@ class Plan:
     retire: list[KernelRow] = field(default_factory=list)  # this project's specs Jupyter never starts (shadowed)
     offline: bool = False
     recheck: Callable[[], object] | None = None  # run again under the locks (a name written meanwhile)
+    group: sharing.Group | None = None  # a team's kernel: the group that shares it (create --group)
 
 
 @dataclass
@@ -120,6 +125,9 @@ def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.Pytho
         carry = plan.carry
     if why is None and plan.rebuild is not None:
         why, carry = plan.rebuild, plan.carry
+    if why is None and ident.may_rebuild and _other_interpreter(ctx, ident.path, info, wanted):
+        # --python /usr/bin/python3 on a venv made from another 3.11 (pyenv's): the interpreter named, not the X.Y
+        why, carry = f"it was made from {venvmod.base_interpreter(ident.path)[0]}, --python names {ctx.python}", plan.carry
     if why is None:
         return _Decision("reuse", info=info)
     if not ident.may_rebuild:
@@ -130,6 +138,27 @@ def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.Pytho
             venv=ident.path,
         )
     return _Decision("rebuild", why, carry=carry)
+
+
+def _other_interpreter(ctx: Context, venv: Path, info: pythons.PythonInfo | None, wanted: pythons.PythonInfo | None) -> bool:
+    """--python is a path to another interpreter than the one the venv (``info``: its python) was made from."""
+    if info is None or wanted is None or not ctx.python or not pythons.is_path(ctx.python):
+        return False
+    if os.path.realpath(info.base_prefix) != os.path.realpath(wanted.base_prefix):
+        return True
+    base, exists = venvmod.base_interpreter(venv)
+    named = base_interpreter(wanted)
+    if not base or not exists or _is_script(named):  # a shim (pyenv's) names its interpreter only when run
+        return False
+    return os.path.realpath(base) != os.path.realpath(named)
+
+
+def _is_script(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"#!"
+    except OSError:
+        return True
 
 
 def python_for(ctx: Context, plan: Plan, old: Path | None) -> pythons.PythonInfo:
@@ -181,6 +210,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     refuse_early(ident)
     wanted = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir) if ctx.python else None
     decision = _decide(ctx, ident, plan, wanted)
+    group = plan.group or (sharing.group_for(sharing.recorded(ident.mark) or "", plan.venv)
+                           if ident.kind == Kind.OURS and sharing.recorded(ident.mark) else None)
+    if group is not None:
+        decision = _check_shared(ctx, plan, ident, decision, wanted, group)
     swap: venvmod.Swap | None = None
     made = False
     carry: list[str] = []
@@ -196,7 +229,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         if decision.action in ("make", "rebuild"):
             info = wanted or python_for(ctx, plan, swap.old if swap else None)
             backend = installer.choose(ctx.installer)
-            if plan.lock is None and not carry:
+            if plan.lock is None and not carry and group is None:  # a team's venv is given to the group: its own files
                 made = True  # from here on, a failure deletes what this run made at plan.venv
                 provided = _from_template(ctx, plan, info, backend, durations)
             if provided is None:
@@ -223,14 +256,21 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         t = time.monotonic()
         display = plan.display_name or f"Python {info.short} ({plan.project.name})"
         python = venvmod.python_of(plan.venv)
-        resource_dir, state = _put(ctx.kernels_dir, plan, plan.name, python, info, display)
+        modes = specstore.TEAM_MODES if group is not None else specstore.MODES
+        resource_dir, state = _put(ctx.kernels_dir, plan, plan.name, python, info, display, modes)
         repointed = [plan.name]
+        spec_dirs = [resource_dir]
         for row in plan.repoint:
             if row.kernels_dir == ctx.kernels_dir and row.name == plan.name:
                 continue
-            _put(row.kernels_dir, plan, row.name, python, info, row.display_name)
+            spec_dirs.append(_put(row.kernels_dir, plan, row.name, python, info, row.display_name, modes)[0])
             repointed.append(row.name)
-        venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
+        if group is None:
+            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
+        else:  # the mark names the group; then, last, every file this run wrote is the group's to read, nobody's else
+            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
+            for path in [plan.venv, *spec_dirs]:
+                sharing.give(path, group)
         durations["register"] = round(time.monotonic() - t, 3)
     except BaseException:
         if swap is not None:
@@ -250,9 +290,57 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
                  durations=durations)
 
 
-def _put(kernels_dir: Path, plan: Plan, name: str, python: Path, info: pythons.PythonInfo, display: str) -> tuple[Path, str]:
+def _put(kernels_dir: Path, plan: Plan, name: str, python: Path, info: pythons.PythonInfo, display: str,
+         modes: tuple[int, int] = specstore.MODES) -> tuple[Path, str]:
     return specstore.put(kernels_dir, name, python=python, version=info.version, implementation=info.implementation,
-                         venv=plan.venv, project=plan.project, display_name=display, extra_env=plan.extra_env or None)
+                         venv=plan.venv, project=plan.project, display_name=display, extra_env=plan.extra_env or None,
+                         modes=modes)
+
+
+def _check_shared(ctx: Context, plan: Plan, ident: VenvIdentity, decision: _Decision, wanted: pythons.PythonInfo | None,
+                  group: sharing.Group) -> _Decision:
+    """A team's kernel: refuse (SHARE_UNREACHABLE) what the group could not reach or run, before anything is touched."""
+    who = sharing.for_group(group)
+    if ident.kind in (Kind.USERS, Kind.USERS_RELOCATED, Kind.LINK):
+        raise OperationError("NOT_OWNED", f"kernelenv did not make {plan.venv}; it will not give it to group {group.name}",
+                             hint="let kernelenv make the team's venv (--venv NEW_PATH), or set its group yourself",
+                             venv=plan.venv, group=group.name)
+    for folder in (plan.venv.parent, ctx.kernels_dir):
+        found = sharing.blocked(folder, who, "x")
+        if found is not None:
+            raise _unreachable(ctx, who, found, f"put the venv (--venv) and the kernelspec (--prefix) where {who} can reach")
+    if decision.action == "reuse":
+        base, _ = venvmod.base_interpreter(plan.venv)
+        found = sharing.python_blocks(base or venvmod.python_of(plan.venv), who)
+        if found is None:
+            return decision
+        if wanted is not None and sharing.python_blocks(base_interpreter(wanted), who) is None:
+            return _Decision("rebuild", f"{who} cannot run its base interpreter {base}", carry=plan.carry)
+        raise _unreachable(ctx, who, found, None, wanted)
+    info = wanted or python_for(ctx, plan, plan.venv if decision.action == "rebuild" else None)
+    found = sharing.python_blocks(base_interpreter(info), who)
+    if found is not None:
+        raise _unreachable(ctx, who, found, None, info)
+    return decision
+
+
+def _unreachable(ctx: Context, who: sharing.Audience, found: sharing.Block, hint: str | None,
+                 info: pythons.PythonInfo | None = None) -> OperationError:
+    if hint is None:  # the interpreter: name one they can run
+        candidates = [(f.path, f.info.version) for f in pythons.discover(ctx.cache_dir) if f.info is not None and f.can_venv
+                      and f.info.supported]
+        ok = sharing.runnable_pythons(who, candidates, info.version if info else None)
+        hint = (f"make it from a Python {who} can run: --python {ok[0]}" if ok
+                else "install a Python outside private home folders (apt-get install python3), then --python /usr/bin/python3")
+    return OperationError("SHARE_UNREACHABLE", f"{who} could not use this kernel: {found.describe(who)}", hint=hint,
+                          path=found.path, target=found.target, audience=who.label)
+
+
+def reshare(venv: Path) -> None:
+    """A team's venv (its mark names a group) given to the group again, after an installer changed it."""
+    name = sharing.recorded(venvmod.read_mark(venv)) if identity.inspect(venv).ours else None
+    if name:
+        sharing.give(venv, sharing.group_for(name, venv))
 
 
 def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend, durations: dict[str, float]) -> None:
@@ -269,7 +357,7 @@ def _make(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer
         seed = backend.name == "pip" and info.version[:2] >= (3, 9)
         # the mark first: a run killed inside virtualenv leaves a folder the next run may rebuild
         venvmod.write_mark(venv, new=True, state="creating", project=plan.project, installer=backend.name)
-        venvmod.create(venv, base, with_pip=seed)
+        venvmod.create(venv, base, with_pip=seed, version=info.version)
         if backend.name == "pip" and not seed:
             backend.seed_pip(venvmod.python_of(venv))
         venvmod.write_mark(venv, state="creating", project=plan.project, installer=backend.name)
@@ -352,15 +440,17 @@ def apply_lock(ctx: Context, venv: Path, lock_path: Path, lock: lockfile.Lock, i
                     durations: dict[str, float]) -> tuple[list[str], list[str]]:
     """Make ``venv`` match the lock at ``lock_path``: exactly (what it does not name is uninstalled)
     when ``exact`` (callers set it only for kernelenv's own venv); in the user's venv the pins are
-    only added. Returns (installed or changed, removed)."""
+    only added. Of a universal lock, the pins whose markers hold for the venv's Python here.
+    Returns (installed or changed, removed)."""
     lockfile.check_python(lock, info.version, lock_path, venv)
+    here = lockfile.applicable(lock, info.version, info.implementation)  # a universal lock: this machine's pins
     python = venvmod.python_of(venv)
     before = venvmod.installed(venv)
     digest = hashlib.sha256(lock_path.read_bytes()).hexdigest()
-    if lockfile.matches(lock, before) or (not exact and lockfile.covers(lock, before)):
+    if lockfile.matches(here, before) or (not exact and lockfile.covers(here, before)):
         venvmod.write_mark(venv, lock=digest)
         return [], []
-    ctx.progress("sync", f"syncing {venv} with {lock_path.name} ({len(lock.pins)} packages, {backend.name})", 2, 3)
+    ctx.progress("sync", f"syncing {venv} with {lock_path.name} ({len(here.pins)} packages, {backend.name})", 2, 3)
     t = time.monotonic()
     backend.install_lock(python, lock_path, exact=exact, offline=offline, on_line=lambda line: ctx.progress("sync", line, 2, 3))
     durations["sync"] = round(time.monotonic() - t, 3)

@@ -27,7 +27,11 @@ from typing import Iterable, Mapping
 from . import proc
 from .result import OperationError
 
-MIN_VERSION = (3, 8)
+MIN_VERSION = (3, 7)
+# When each CPython X.Y had its last release (its end of life, from python.org's release PEPs:
+# 537, 569, 596, 619, 664, 693, 719), as (year, month). Past it, ``create`` says so in one line.
+END_OF_LIFE = {(3, 7): (2023, 6), (3, 8): (2024, 10), (3, 9): (2025, 10), (3, 10): (2026, 10),
+               (3, 11): (2027, 10), (3, 12): (2028, 10), (3, 13): (2029, 10)}
 CACHE_FILE = "pythons.json"
 _CACHE_VERSION = 1
 
@@ -145,6 +149,28 @@ def check_supported(info: PythonInfo) -> None:
         )
 
 
+def end_of_life(info: PythonInfo, today: tuple[int, int] | None = None) -> str | None:
+    """``YYYY-MM`` when ``info`` is a CPython past its end of life (as of ``today``: (year, month)), else None."""
+    eol = END_OF_LIFE.get((info.version[0], info.version[1])) if info.implementation == "CPython" else None
+    if eol is None:
+        return None
+    if today is None:
+        from datetime import date
+
+        now = date.today()
+        today = (now.year, now.month)
+    return f"{eol[0]}-{eol[1]:02d}" if today > eol else None
+
+
+def end_of_life_note(info: PythonInfo, today: tuple[int, int] | None = None) -> str | None:
+    """The one line ``create`` prints for an interpreter past its end of life (None otherwise)."""
+    when = end_of_life(info, today)
+    if when is None:
+        return None
+    return (f"note: Python {info.short} reached its end of life in {when} and gets no security fixes; "
+            "kernelenv supports it, but a newer Python is safer (see `kernelenv pythons`)")
+
+
 def current() -> PythonInfo:
     """The interpreter running kernelenv, without spawning anything."""
     import importlib.util as u
@@ -172,9 +198,13 @@ class Found:
 
     @property
     def can_venv(self) -> bool:
-        # kernelenv makes venvs with virtualenv, which handles any supported CPython/PyPy 3
-        # even without the stdlib venv module (Debian without python3-venv).
-        return self.info is not None and (self.info.has_venv or self.info.supported)
+        # kernelenv makes venvs with virtualenv, which handles any supported CPython/PyPy 3 from
+        # 3.8 on even without the stdlib venv module (Debian without python3-venv); older ones
+        # need their own venv module (kernelenv/venv.py).
+        from .venv import VIRTUALENV_OLDEST
+
+        i = self.info
+        return i is not None and (i.has_venv or (i.supported and i.version[:2] >= VIRTUALENV_OLDEST))
 
     def to_json(self) -> dict:
         i = self.info
@@ -533,7 +563,14 @@ def resolve(
         if p.is_dir():
             inner = p / "bin" / "python"
             p = inner if inner.exists() else p
-        return probe(p)
+        try:
+            return probe(p)
+        except OperationError as exc:
+            if exc.info.code == "PYTHON_UNSUPPORTED":  # say which ones would do
+                found = discover(cache_dir, env)
+                exc.info.message += f"; usable here: {_listing(found)}"
+                exc.info.details["available"] = _describe(found)
+            raise
     req = parse(spec)
     if req is None:
         found_cmd = shutil.which(spec, path=(env or os.environ).get("PATH"))
@@ -556,7 +593,7 @@ def resolve(
         raise OperationError(
             "PYTHON_UNSUPPORTED",
             f"Python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
-            f"the oldest supported is {_MIN}",
+            f"the oldest supported is {_MIN}; usable here: {_listing(found)}",
             hint=f"choose Python {_MIN} or newer; usable here: {_listing(found)}",
             spec=spec,
             version=old.version_str,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, Callable, TextIO
 
 from .result import Result
@@ -105,18 +106,34 @@ def _create(d: dict[str, Any]) -> str:
         return ""
     k = d["kernel"]
     venv_line = "created" if d.get("venv_created") else "reused"
+    if d.get("rebuilt"):
+        venv_line = f"rebuilt: {d['rebuilt']}"
     names = d["installed"]
     inst = (f"{len(names)} packages: " if len(names) > 1 else "") + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
     inst = inst if names else "nothing (all present)"
-    return (
-        f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})\n"
-        f"installed {inst}\n"
-        f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n"
-        f"\n"
-        f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.\n"
-        f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel > \"{k['display_name']}\"\n"
-        f"  (or Python Environments > {d['venv']}). If it is not listed yet, reload the window."
-    )
+    lines = [
+        f"venv      {d['venv']} ({venv_line}, Python {d['python']['version']})",
+        f"installed {inst}",
+        f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}",
+    ]
+    if d.get("group"):
+        lines.append(f"shared    with group {d['group']}: its members read and run it, only its owner changes it")
+    if d.get("not_carried"):
+        lines.append(f"not carried over (installed from a path or URL: install them again): {', '.join(d['not_carried'])}")
+    if len(d.get("repointed") or []) > 1:
+        lines.append(f"re-pointed kernel(s) {', '.join(d['repointed'][1:])} at this venv")
+    for line in d.get("recovered") or []:
+        lines.append(f"recovered: {line}")
+    lines.append("")
+    if k.get("on_jupyter_path") is False:
+        data_dir = Path(k["resource_dir"]).parent.parent
+        lines.append(f"note: Jupyter does not search {data_dir / 'kernels'}: add {data_dir} to JUPYTER_PATH"
+                     " (or use --user) for Jupyter and VS Code to list it.")
+    lines.append(f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.")
+    lines.append(f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel... > \"{k['display_name']}\"")
+    lines.append("  (with the Python extension also under Python Environments, as its venv). If it is not listed yet,"
+                 " reload the window.")
+    return "\n".join(lines)
 
 
 def _register(d: dict[str, Any]) -> str:
@@ -307,6 +324,9 @@ def _repair(d: dict[str, Any]) -> str:
     if not d:
         return ""
     k = d["kernel"]
+    if d.get("dry_run"):
+        return (f"would rebuild {d['venv']} from the {d['source']} ({d['venv_is']})\n"
+                f"would re-point kernel {', '.join(d['repointed'])} -> {d['venv']}")
     return (
         f"rebuilt {d['venv']} from the {d['source']} (Python {d['python']['version']})\n"
         f"kernel {', '.join(d['repointed'])} re-pointed -> {k['python']}\n"
@@ -367,7 +387,46 @@ def _container(d: dict[str, Any]) -> str:
     )
 
 
+def _packages(d: dict[str, Any], verb: str) -> list[str]:
+    """The lines add and drop share: the project file and the lock."""
+    lines = []
+    if d.get("recorded"):
+        lines.append(f"recorded in {d['project_file']}: packages = {d['packages']}")
+    elif d.get("project_file"):
+        lines.append(f"{d['project_file']} unchanged")
+    if d.get("lock"):
+        lines.append(f"{d['lock']} {'updated' if d.get('lock_changed') else 'unchanged'}")
+    return lines
+
+
+def _add(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    added = [f"{p['name']} {p['version']}" for p in d.get("installed", [])]
+    changed = [f"{c['name']} {c['before']} -> {c['after']}" for c in d.get("changed", [])]
+    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+             + ("; ".join(x for x in (", ".join(added) and "installed " + ", ".join(added),
+                                       ", ".join(changed) and "changed " + ", ".join(changed)) if x)
+                or "nothing to install (all present)")]
+    lines += _packages(d, "add")
+    if not d.get("restart", {}).get("needed"):
+        lines.append("a running kernel imports them without a restart")
+    return "\n".join(lines)
+
+
+def _drop(d: dict[str, Any]) -> str:
+    if not d:
+        return ""
+    removed = [f"{p['name']} {p['version']}" for p in d.get("removed", [])]
+    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+             + (("uninstalled " + ", ".join(removed)) if removed else "nothing to uninstall")]
+    lines += _packages(d, "drop")
+    return "\n".join(lines)
+
+
 HUMAN: dict[str, Callable[[dict[str, Any]], str]] = {
+    "add": _add,
+    "drop": _drop,
     "verify": _verify,
     "notebooks": _notebooks,
     "pythons": _pythons,

@@ -18,7 +18,7 @@ EXIT_USAGE = 2  # bad command line (argparse's own code)
 EXIT_INTERRUPTED = 130
 
 # Codes that mean "the command line needs changing": exit 2 like argparse's own errors.
-USAGE_CODES = ("USAGE", "TARGET_AMBIGUOUS")
+USAGE_CODES = ("USAGE", "TARGET_AMBIGUOUS", "UNIVERSAL_NEEDS_UV")
 
 # Stable error codes. Never rename one; add new ones at the end of their group.
 ERROR_CODES = {
@@ -36,6 +36,10 @@ ERROR_CODES = {
     "PATH_INVALID": "a path holds a control character (a newline, a tab...) that would break scripts and files",
     "TARGET_AMBIGUOUS": "an argument names a kernel and a project folder at once: say which with --kernel or --project",
     "IMAGE_PYTHON_MISMATCH": "the container image's Python is not the X.Y the lock is for (or it has none)",
+    "PACKAGE_REQUIRED": "drop was asked for a package the kernel needs (ipykernel, pip) or the project file brings back",
+    "COMMAND_NOT_FOUND": "the command given to `kernelenv run` is not in the environment or on PATH",
+    "UNIVERSAL_NEEDS_UV": "a universal lock (lock --universal) needs uv's resolver; pip resolves only for the machine it runs on",
+    "GROUP_INVALID": "the group given with --group does not exist here, or you are not a member of it",
     # state on disk
     "KERNEL_EXISTS": "a kernelspec of that name exists and kernelenv does not own it for this project",
     "KERNEL_NOT_FOUND": "no kernelspec of that name or for that project",
@@ -51,6 +55,8 @@ ERROR_CODES = {
     "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
     "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
     "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",
+    "SHELL_NESTED": "`kernelenv shell` was run inside a kernelenv shell: exit it first",
+    "SHARE_UNREACHABLE": "a team's kernel (--group) would not run for the group: a folder or the interpreter is closed to it",
     # doing
     "VENV_CREATE_FAILED": "the venv could not be made",
     "INSTALL_FAILED": "the installer failed (a package that does not exist, no network, a conflict)",

@@ -8,7 +8,8 @@ Contract:
   own spec folder is updated file by file (each a fresh temporary file renamed into place,
   kernel.json last); any other folder (a foreign spec replaced with --force, a symlink) is swapped
   for a fresh folder built beside it, whose kernel.json appears last, by rename, so Jupyter never
-  lists a temporary folder. Files are 0644 and folders 0755 whatever the umask.
+  lists a temporary folder. Files are 0644 and folders 0755 whatever the umask (a team's spec:
+  the ``modes`` given, 0640 and 02750, see sharing.py).
 - ``recover`` finishes or undoes what a killed write or removal left (``.NAME~*.tmp|.old|.del``):
   a spec moved aside and never replaced comes back. Callers hold the kernel name's lock.
 - ``put`` builds kernelenv's spec for an interpreter and writes it unless an equal one is there.
@@ -149,25 +150,30 @@ def _chmod_dir(path: Path, mode: int) -> None:
         os.close(fd)
 
 
-def write(kernels_dir: Path, name: str, spec: dict, logo_dir: Path | None) -> Path:
+MODES = (0o644, 0o755)  # (files, folder) of a spec
+TEAM_MODES = (0o640, 0o2750)  # a team's spec (sharing.give): its group reads, others get nothing
+
+
+def write(kernels_dir: Path, name: str, spec: dict, logo_dir: Path | None, modes: tuple[int, int] = MODES) -> Path:
     """Write ``kernels_dir/name`` (replacing what is there) and return it; see the module contract."""
+    file_mode, dir_mode = modes
     kernels_dir.mkdir(parents=True, exist_ok=True)
     recover(kernels_dir, name)
     final = kernels_dir / name
     text = json.dumps(spec, indent=1, ensure_ascii=False) + "\n"
     logos = [(logo_dir / n) for n in kernelspec.LOGO_FILES if logo_dir is not None and (logo_dir / n).is_file()]
     if _own_folder(final):
-        _chmod_dir(final, 0o755)
+        _chmod_dir(final, dir_mode)
         for src in logos:
-            files.copy_atomic(src, final / src.name)
-        files.write_atomic(final / "kernel.json", text)
+            files.copy_atomic(src, final / src.name, file_mode)
+        files.write_atomic(final / "kernel.json", text, file_mode)
         return final
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".tmp", dir=kernels_dir))
     try:
         for src in logos:
-            files.copy_atomic(src, tmp / src.name)
-        files.write_atomic(tmp / PENDING, text)
-        _chmod_dir(tmp, 0o755)
+            files.copy_atomic(src, tmp / src.name, file_mode)
+        files.write_atomic(tmp / PENDING, text, file_mode)
+        _chmod_dir(tmp, dir_mode)
         if _present(final):
             holder = Path(tempfile.mkdtemp(prefix=f".{name}~", suffix=".old", dir=kernels_dir))
             os.rename(final, holder / name)
@@ -228,6 +234,7 @@ def put(
     project: Path | None,
     display_name: str,
     extra_env: dict[str, str] | None = None,
+    modes: tuple[int, int] = MODES,
 ) -> tuple[Path, str]:
     """Write kernelenv's spec unless an equal one is there. Returns (folder, written|updated|unchanged).
 
@@ -250,10 +257,11 @@ def put(
         spec_dir=target,
     )
     logos = venvmod.logo_dir(venv) if venv else None
-    if existing is not None and existing.mark is not None and kernelspec.same(existing.data, spec) and _logos_ok(target, logos):
+    same = existing is not None and existing.mark is not None and kernelspec.same(existing.data, spec)
+    if same and _logos_ok(target, logos, modes):
         return target, "unchanged"
     try:
-        write(kernels_dir, name, spec, logos)
+        write(kernels_dir, name, spec, logos, modes)
     except OSError as exc:
         raise OperationError(
             "JUPYTER_DIR_UNWRITABLE",
@@ -264,8 +272,8 @@ def put(
     return target, "updated" if _present(target) and existing is not None else "written"
 
 
-def _logos_ok(target: Path, logos: Path | None) -> bool:
-    """Every logo is a plain file (not a planted link) with the venv's logo's size."""
+def _logos_ok(target: Path, logos: Path | None, modes: tuple[int, int] = MODES) -> bool:
+    """Every logo is a plain file (not a planted link) with the venv's logo's size; the modes are ``modes``."""
     if logos is None:
         return True
     for n in kernelspec.LOGO_FILES:
@@ -276,9 +284,9 @@ def _logos_ok(target: Path, logos: Path | None) -> bool:
             st = os.lstat(target / n)
         except OSError:
             return False
-        if not stat.S_ISREG(st.st_mode) or st.st_size != src.stat().st_size or stat.S_IMODE(st.st_mode) != 0o644:
+        if not stat.S_ISREG(st.st_mode) or st.st_size != src.stat().st_size or stat.S_IMODE(st.st_mode) != modes[0]:
             return False
     try:
-        return stat.S_IMODE(os.lstat(target).st_mode) == 0o755
+        return stat.S_IMODE(os.lstat(target).st_mode) == modes[1]
     except OSError:
         return False

@@ -23,7 +23,8 @@ What "the same request" means (the template's key): the exact pins uv resolves t
 release or a new wheel changes them), the interpreter (path, implementation, full version,
 platform), uv (its path, size and mtime), this module's format and the bytecode ``warm`` makes.
 Not templated (the caller installs as before): another installer than uv, uv told to copy
-rather than hard-link (``UV_LINK_MODE``: venvs are then not to share files), Windows, a pin that
+rather than hard-link (``UV_LINK_MODE``: venvs are then not to share files), Windows, Python
+older than virtualenv serves, a team's venv (provision.py: it is given to a group), a pin that
 is not a plain index pin (a URL, a local path), a venv path, prompt or cache path that activate
 scripts would have to quote, a resolution that fails, a template folder on another file system.
 
@@ -535,7 +536,7 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
     """
     if sys.platform == "win32" or getattr(backend, "name", None) != "uv" or not backend.links_from_cache():
         return None  # (on Windows a console script is an .exe that names its python: not fixed up here)
-    if not plain(str(venv)) or not plain(venvmod.default_prompt(venv)):
+    if tuple(info.version[:2]) < venvmod.VIRTUALENV_OLDEST or not plain(str(venv)) or not plain(venvmod.default_prompt(venv)):
         return None
     try:
         store = Store(cache_dir)

@@ -22,10 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import files
+from . import files, proc
 from .result import OperationError
 
 MARK_FILE = ".kernelenv.json"
+# The virtualenv kernelenv depends on writes a _virtualenv.py (and, with --creator venv, a helper) that
+# needs Python 3.8 (":=", typing.Final): in a 3.7 venv every start then prints a SyntaxError. Older
+# interpreters get their own stdlib ``venv`` module instead.
+VIRTUALENV_OLDEST = (3, 8)
 ASIDE = ".kernelenv-aside-"
 SWAP_FILE = "swap.json"
 # What older kernelenv versions left beside a venv: (prefix after ".NAME", whether it holds a working venv)
@@ -81,8 +85,10 @@ def base_interpreter(venv: Path) -> tuple[str | None, bool]:
     return home, False
 
 
-def create(venv: Path, python: str, *, with_pip: bool, prompt: str | None = None) -> None:
-    """Make a venv with virtualenv. Raises VENV_CREATE_FAILED.
+def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] | None = None,
+           prompt: str | None = None) -> None:
+    """Make a venv with virtualenv (with ``python``'s own venv module when ``version`` is older than
+    VIRTUALENV_OLDEST). Raises VENV_CREATE_FAILED.
 
     ``with_pip`` False makes a bare venv (uv then installs pip, faster than seeding it).
     ``prompt`` defaults to the project's folder name (the venv's own name when not .venv/venv/env).
@@ -94,10 +100,13 @@ def create(venv: Path, python: str, *, with_pip: bool, prompt: str | None = None
             "VENV_CREATE_FAILED", f"a venv path may not contain {os.pathsep!r} (it would break PATH): {venv}",
             hint="rename the folder, or choose another place with --venv", venv=venv,
         )
+    prompt = default_prompt(venv) if prompt is None else prompt
+    if version is not None and tuple(version[:2]) < VIRTUALENV_OLDEST:
+        _create_stdlib(venv, python, prompt, with_pip=with_pip)
+        return
     args = [str(venv), "--python", python, "--no-setuptools", "--no-periodic-update", "--quiet"]
     if not with_pip:
         args.append("--no-seed")
-    prompt = default_prompt(venv) if prompt is None else prompt
     args.append(f"--prompt={prompt}")  # one argument: a folder named "-x" is not an option
     try:
         cli_run(args, setup_logging=False)
@@ -112,6 +121,18 @@ def create(venv: Path, python: str, *, with_pip: bool, prompt: str | None = None
 def default_prompt(venv: Path) -> str:
     """The prompt a venv's activate scripts show: its project's folder name for .venv, venv or env."""
     return venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
+
+
+def _create_stdlib(venv: Path, python: str, prompt: str, *, with_pip: bool) -> None:
+    """``python -m venv``: the interpreter's own venv module (for Pythons virtualenv no longer serves)."""
+    argv = [python, "-m", "venv", f"--prompt={prompt}", str(venv)]
+    if not with_pip:
+        argv.insert(3, "--without-pip")
+    proc.run_checked(argv, code="VENV_CREATE_FAILED", what=f"{python} -m venv",
+                     hint="the interpreter needs its venv and ensurepip modules (Debian: apt install pythonX.Y-venv)",
+                     details={"venv": str(venv)}, timeout=300)
+    if not python_of(venv).exists():
+        raise OperationError("VENV_CREATE_FAILED", f"{python} -m venv made {venv} without a python in it", venv=venv)
 
 
 def site_packages(venv: Path) -> list[Path]:

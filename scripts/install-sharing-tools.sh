@@ -9,11 +9,19 @@
 #     (it pins jupyter_client < 7 and jupyter_server < 2);
 #   - EG's source distribution from PyPI, unpacked: the wheel lacks the kernel launchers the
 #     kernel images and the Docker kernelspec need. Fetched here, never committed.
+#   - JupyterHub (with jupyter_server for its single-user servers) in a venv of its own, made
+#     from Debian's /usr/bin/python3 in a folder every user can reach: the Hub starts each user's
+#     server as that user, and pyenv's Pythons under /root (mode 700) are closed to them;
+#   - configurable-http-proxy from npm (the Hub's proxy);
+#   - hub.env: where those two are, for tests/sharing/test_jupyterhub.py.
 # Idempotent: what is already there is kept. Runs as root, no stdin (CI).
 #
 # Environment:
 #   KERNELENV_SHARING_CACHE   where it all goes (default: <repo>/.cache/sharing)
 #   EG_VERSION                default 3.3.0
+#   JUPYTERHUB_VERSION        default 6.1.1; CHP_VERSION (configurable-http-proxy) default 5.3.0
+#   KERNELENV_HUB_ROOT        where the Hub's venv goes (default: <cache>/hub when every user can reach
+#                             it, else /opt/kernelenv-sharing)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +29,8 @@ cache="${KERNELENV_SHARING_CACHE:-$repo/.cache/sharing}"
 eg_version="${EG_VERSION:-3.3.0}"
 eg_venv="$cache/eg-venv"
 eg_src="$cache/eg-src"
+hub_version="${JUPYTERHUB_VERSION:-6.1.1}"
+chp_version="${CHP_VERSION:-5.3.0}"
 
 say() { printf '[install-sharing-tools] %s\n' "$*"; }
 # run a quiet step; its output is shown (the end of it) only when it fails
@@ -41,7 +51,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # 1. apt packages. catatonit is podman's --init (signals reach the kernel, SIGTERM stops it).
-apt_pkgs=(podman runc mmdebstrap catatonit)
+# python3/python3-venv: the Python the Hub and the team kernel are made from (other users can run it);
+# nodejs/npm: configurable-http-proxy; passwd: useradd/groupadd for the Hub's test users.
+apt_pkgs=(podman runc mmdebstrap catatonit python3 python3-venv passwd)
+command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 missing=()
 for p in "${apt_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -118,9 +131,56 @@ else
     say "unpacked into $eg_src"
 fi
 
+# 5. JupyterHub in a venv of its own, where every user can reach it, from a Python every user can run.
+others_pass() {  # every folder from / down to $1 lets other users through
+    local d="$1"
+    while :; do
+        [ -d "$d" ] || return 1
+        [ $(( 0$(stat -c %a "$d") & 1 )) -ne 0 ] || return 1
+        [ "$d" = / ] && return 0
+        d="$(dirname "$d")"
+    done
+}
+if [ -n "${KERNELENV_HUB_ROOT:-}" ]; then
+    hub_root="$KERNELENV_HUB_ROOT"
+elif others_pass "$cache"; then
+    hub_root="$cache/hub"
+else
+    hub_root=/opt/kernelenv-sharing
+fi
+mkdir -p "$hub_root" && chmod 755 "$hub_root"
+hub_venv="$hub_root/hub-venv"
+if [ -x "$hub_venv/bin/jupyterhub-singleuser" ] \
+    && "$hub_venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('jupyterhub') != '$hub_version')" 2>/dev/null \
+    && "$hub_venv/bin/python" -c "import jupyter_server" 2>/dev/null; then
+    say "JupyterHub $hub_version already there: $hub_venv"
+else
+    say "installing jupyterhub==$hub_version and jupyter_server into $hub_venv (from /usr/bin/python3)"
+    rm -rf "$hub_venv"
+    (umask 022 && /usr/bin/python3 -m venv "$hub_venv")
+    (umask 022 && logged "$hub_venv/bin/python" -m pip install "jupyterhub==$hub_version" jupyter_server)
+    say "installed JupyterHub $("$hub_venv/bin/python" -c "import importlib.metadata as m; print(m.version('jupyterhub'))")"
+fi
+others_pass "$hub_venv/bin" || say "warning: other users cannot reach $hub_venv: the Hub's single-user servers will not start"
+
+# 6. configurable-http-proxy from npm (runs as root, beside the Hub).
+chp_dir="$cache/chp"
+chp="$chp_dir/node_modules/.bin/configurable-http-proxy"
+if [ -x "$chp" ] && [ "$("$chp" --version 2>/dev/null)" = "$chp_version" ]; then
+    say "configurable-http-proxy $chp_version already there: $chp"
+else
+    say "installing configurable-http-proxy@$chp_version (npm) into $chp_dir"
+    mkdir -p "$chp_dir"
+    logged npm install --prefix "$chp_dir" --no-audit --no-fund --no-save "configurable-http-proxy@$chp_version"
+    [ -x "$chp" ] || { say "npm did not install $chp"; exit 1; }
+fi
+printf 'HUB_VENV=%s\nCHP=%s\nJUPYTERHUB_VERSION=%s\nCHP_VERSION=%s\n' "$hub_venv" "$chp" "$hub_version" "$chp_version" >"$cache/hub.env"
+
 say "podman:     $(command -v podman) ($(podman --version))"
 say "mmdebstrap: $(command -v mmdebstrap)"
 say "conf:       $conf"
 say "EG:         $eg_venv/bin/jupyter-enterprisegateway"
 say "EG sources: $eg_src"
+say "JupyterHub: $hub_venv/bin/jupyterhub"
+say "proxy:      $chp"
 say "done"

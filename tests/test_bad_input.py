@@ -76,7 +76,7 @@ def test_python_27_is_unsupported(jupyter, cli, tmp_path):
     project = make_project(tmp_path)
     res = cli("create", project, "--python", py27, "--json")
     one_line_error(res, "PYTHON_UNSUPPORTED")
-    assert "3.8" in res.envelope["errors"][0]["message"]
+    assert "oldest supported is 3.7" in res.envelope["errors"][0]["message"]
     assert not (project / ".venv").exists()
 
 

@@ -2,7 +2,7 @@
 
 kernel.json carries no interpreter argument (VS Code renames specs that do, see
 test_vscode_contract.py), so ``-Xfrozen_modules=off`` is gone; the spec's ``env`` keeps what it
-was for. Per CPython found (3.8, and 3.11 or newer): ``initialize``, ``attach``, ``debugInfo``,
+was for. Per CPython found (3.7, 3.8, and 3.11 or newer): ``initialize``, ``attach``, ``debugInfo``,
 ``dumpCell``, ``setBreakpoints``, ``configurationDone``, run the cell, a ``stopped`` event at the
 breakpoint, ``stackTrace`` in the dumped file, ``continue``, the cell finishes. The kernel's stderr
 has no debugpy warning about frozen modules, and on 3.13+ (``PYTHON_FROZEN_MODULES=off``) the
@@ -39,7 +39,7 @@ def _found() -> dict[tuple[int, int], pythons.PythonInfo]:
 
 
 FOUND = _found()
-WANTED = [(3, 8), *sorted(v for v in FOUND if v >= (3, 11))]
+WANTED = [(3, 7), (3, 8), *sorted(v for v in FOUND if v >= (3, 11))]
 
 
 class Debugging:

@@ -128,6 +128,35 @@ PRODUCERS.update({
 })
 SLOW = {"container-ok.json"}  # builds (once) and runs a container image
 
+
+def _added(t: Path) -> Path:
+    """A created, locked project with tabulate 0.8.10 added."""
+    p = _locked(t)
+    assert run_cli("add", "tabulate==0.8.10", "--project", p, "--json").rc == 0
+    return p
+
+
+PRODUCERS.update({
+    # an upgrade (tabulate: changed, restart needed) and a new package (six: installed), the lock updated
+    "add-ok.json": lambda j, t: run_cli("add", "tabulate==0.9.0", "six", "--project", _added(t), "--json"),
+    "add-error-kernel-not-found.json": lambda j, t: run_cli("add", "numpy", "--project", _project(t), "--json"),
+    "drop-ok.json": lambda j, t: run_cli("drop", "tabulate", "nothere", "--project", _added(t), "--json"),
+    "drop-error-package-required.json": lambda j, t: run_cli("drop", "ipykernel", "--project", _project(t, True), "--json"),
+    "run-error-usage.json": lambda j, t: run_cli("run", "--project", _project(t, True), "--json", "--", "python"),
+    "shell-error-usage.json": lambda j, t: run_cli("shell", "--project", _project(t), "--json"),
+})
+
+PRODUCERS.update({  # issue 16 part 2: one lock for every platform
+    "lock-universal-ok.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--python", ">=3.10", "--json"),
+    "lock-error-universal-needs-uv.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--installer", "pip", "--json"),
+})
+
+PRODUCERS.update({  # issue 16 part 3: team kernels (--group)
+    "create-error-group-invalid.json": lambda j, t: run_cli("create", _project(t), "--group", "no-such-group", "--json"),
+    # the group of the project's folder, which pytest's own private tmp folder keeps out
+    "create-error-share-unreachable.json": lambda j, t: run_cli("create", _project(t), "--group", "--json"),
+})
+
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
 

@@ -164,25 +164,29 @@ def test_nothing_matches_lists_what_exists(found, tmp_path):
 def test_too_old_pythons_name_the_oldest_supported(found, jupyter, cli, tmp_path):
     old = [f for f in found if f.info and not f.info.supported]
     if not old:
-        pytest.skip("no Python older than 3.8 here")  # nothing to reject: the rule is then vacuous
+        pytest.fail("machines of this kind have a Python older than 3.7 (pyenv's 3.6, 2.7); none found")
     for f in old:
         with pytest.raises(OperationError) as exc:
             pythons.resolve(f.info.short, cache_dir=tmp_path, env=REAL_ENV)
-        assert exc.value.info.code == "PYTHON_UNSUPPORTED" and "3.8" in exc.value.info.message
+        assert exc.value.info.code == "PYTHON_UNSUPPORTED" and "oldest supported is 3.7" in exc.value.info.message
+        # the message names the Pythons that would do
+        assert all(f.info.version_str in exc.value.info.message for f in supported(found))
     project = tmp_path / "p"
     project.mkdir()
     res = cli("create", project, "--python", old[0].info.short, "--json", env={"PYENV_ROOT": REAL_ENV["PYENV_ROOT"]})
     assert res.rc == 1 and res.codes == ["PYTHON_UNSUPPORTED"], res
-    assert "3.8" in res.envelope["errors"][0]["message"] and not (project / ".venv").exists()
-    res = cli("create", project, "--python", old[0].path, "--json")
+    assert "3.7" in res.envelope["errors"][0]["message"] and not (project / ".venv").exists()
+    res = cli("create", project, "--python", old[0].path, "--json", env={"PYENV_ROOT": REAL_ENV["PYENV_ROOT"]})
     assert res.codes == ["PYTHON_UNSUPPORTED"], res
+    newest = supported(found)[0].info
+    assert f"usable here: {newest.implementation} {newest.version_str}" in res.envelope["errors"][0]["message"], res
 
 
 def test_cli_human_table(jupyter, cli):
     res = cli("pythons", env={"PYENV_ROOT": REAL_ENV["PYENV_ROOT"]})
     assert res.rc == 0, res
     assert res.stdout.splitlines()[0].split()[:2] == ["VERSION", "IMPL"]
-    assert "oldest supported: 3.8" in res.stdout
+    assert "oldest supported: 3.7" in res.stdout
 
 
 def test_register_with_python_version(found, jupyter, cli, tmp_path):

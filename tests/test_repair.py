@@ -62,3 +62,17 @@ def test_foreign_venv_is_not_rebuilt(tmp_path, cli):
     subprocess.run([uv_binary(), "venv", "-q", "--python", sys.executable, str(proj / ".venv")], check=True)
     r = cli("repair", proj, "--json")
     assert r.rc == 1 and r.codes == ["NOT_OWNED"] and (proj / ".venv" / "pyvenv.cfg").exists()
+
+
+def test_dry_run_says_what_a_real_run_does_and_changes_nothing(tmp_path, cli, jupyter):
+    proj = make_project(tmp_path, "dry")
+    assert cli("create", proj, "--with", "six", "--json", env=py_env()).rc == 0
+    (proj / ".venv" / "bin" / "python").unlink()
+    listing = sorted(p.name for p in (proj / ".venv").rglob("*"))
+    spec = (jupyter.kernels / "dry" / "kernel.json").read_text()
+    dry = cli("repair", proj, "--dry-run", "--json", env=py_env())
+    assert dry.rc == 0 and dry.data["dry_run"] is True, dry
+    assert sorted(p.name for p in (proj / ".venv").rglob("*")) == listing
+    assert (jupyter.kernels / "dry" / "kernel.json").read_text() == spec
+    real = cli("repair", proj, "--json", env=py_env())
+    assert real.rc == 0 and real.data["repointed"] == dry.data["repointed"] and real.data["source"] == dry.data["source"]

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kernelenv import kernelspec, pythons, vscode
+from kernelenv import kernelspec, pythons, specstore, vscode
 
 from conftest import Jupyter, make_project, run_cli
 
@@ -203,7 +203,7 @@ def _cpythons() -> dict[tuple[int, int], pythons.PythonInfo]:
 
     out: dict[tuple[int, int], pythons.PythonInfo] = {}
     for f in pythons.discover(Path(tempfile.mkdtemp(prefix="kernelenv-pythons-")), {**os.environ, **REAL_ENV}):
-        if f.info and f.info.implementation == "CPython" and (3, 8) <= f.info.version[:2] <= (3, 14):
+        if f.info and f.info.implementation == "CPython" and (3, 7) <= f.info.version[:2] <= (3, 14):
             out.setdefault(f.info.version[:2], f.info)
     return out
 
@@ -236,21 +236,21 @@ class World:
         name = res.data["kernel"]["name"]
         assert kernel is None or name == kernel
         self.expected[name] = project
-        nbs = self.cli("notebooks", "--project", project, *(["--kernel", name] if "--prefix" in args else []))
+        nbs = self.cli("notebooks", project, *(["--kernel", name] if "--prefix" in args else []))
         self.notebooks += [(Path(n["path"]), name) for n in nbs.data["notebooks"]]
 
     def kernel_dirs(self) -> list[Path]:
         return [Path(d) for d in vscode.searched_dirs(str(self.j.home), self.env["JUPYTER_PATH"])]
 
     def specs(self) -> list[tuple[str, dict | None]]:
-        return [(str(s.resource_dir), s.data) for s in kernelspec.scan(self.kernel_dirs())]
+        return [(str(s.resource_dir), s.data) for s in specstore.scan(self.kernel_dirs())]
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     w = World(tmp_path_factory.mktemp("vscode-contract"))
     found = _cpythons()
-    assert len(found) >= 3, f"only {sorted(found)} found: machines of this kind have CPython 3.8 to 3.13"
+    assert len(found) >= 3, f"only {sorted(found)} found: machines of this kind have CPython 3.7 to 3.13"
     for minor, info in sorted(found.items()):
         w.create(f"py{minor[0]}{minor[1]}", "--python", str(info.path))
     newest = str(found[max(found)].path)

@@ -54,7 +54,7 @@ describe("envelope fixtures (tests/fixtures/envelopes)", () => {
         const view = VIEWS[env.command];
         if (raw.status === "ok" || env.errors.length === 0) {
           // ok, or ran and found problems (doctor, verify): the data is there
-          assert.ok(view || ["init", "lock", "sync", "export", "prune", "repair"].includes(env.command), `no view of ${env.command}`);
+          assert.ok(view || ["init", "lock", "sync", "export", "prune", "repair", "container", "add", "drop"].includes(env.command), `no view of ${env.command}`);
           if (view) {
             assert.doesNotThrow(() => view(env));
           }

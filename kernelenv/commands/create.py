@@ -7,13 +7,20 @@ another place's python or pip; a moved project keeps its kernel's name, re-point
 own venv is used as it is, never marked, never deleted; one whose scripts run another venv's
 python is refused. Everything is checked before anything is touched; whatever this run made is
 removed again when it fails or is interrupted, and a replaced venv is put back.
+
+``group`` (``--group NAME``; "" for the group of the venv's parent folder) makes a team's kernel:
+with ``--prefix``/``--sys-prefix`` on the Hub's JUPYTER_PATH, the venv and the spec are the
+group's to read and run and nobody else's, and only their owners can change them (sharing.py).
+Refused before anything is touched when the group could not run it (SHARE_UNREACHABLE: pyenv's
+Pythons under a private /root are the usual case). A spec written outside the user's own Jupyter
+folder that other users can read but not run (no --group) is made, with a warning.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
 
-from .. import identity, installer, kernels, lockfile, profiles, projectfile, provision, pythons, requirements, specstore
+from .. import identity, installer, kernels, lockfile, profiles, projectfile, provision, pythons, requirements, sharing, specstore
 from .. import venv as venvmod
 from ..context import Context
 from ..health import Reason
@@ -22,7 +29,7 @@ from ..projectfile import CreateOptions
 from ..result import OperationError, Result
 
 
-def run(ctx: Context, opts: CreateOptions) -> Result:
+def run(ctx: Context, opts: CreateOptions, *, group: str | None = None) -> Result:
     t0 = time.monotonic()
     project = ctx.require_project()
     # [tool.kernelenv] / kernelenv.toml: flags win over the file, the file over defaults
@@ -35,6 +42,7 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         ctx = dataclasses.replace(ctx, python=file_python)
     ident = identity.inspect(ctx.venv)
     provision.refuse_early(ident)
+    team = sharing.group_for(group, ctx.venv) if group is not None else None
     if lock is not None and ctx.python is None and not ident.is_venv:
         ctx = dataclasses.replace(ctx, python=lock.python)
     rows = kernels.rows(ctx)
@@ -53,15 +61,23 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
                 and r.kernels_dir == ctx.kernels_dir and r.name != name],
         # again under the locks: another run may have written the name meanwhile
         recheck=lambda: kernels.check_clash(ctx, kernels.rows(ctx), name, project=project, venv=ctx.venv, also_mine=origin),
+        group=team,
     )
     built = provision.build(ctx, plan)
     python = venvmod.python_of(ctx.venv)
+    warnings = []
+    broken = sharing.unreachable(built.resource_dir / "kernel.json", python) if ctx.scope != "user" else None
+    if broken is not None:
+        who, found = broken
+        warnings.append(f"{who} can list this kernel but not run it: {found.describe(who)}; "
+                        f"make it with --group GROUP, or from a Python they can run (--python /usr/bin/python3)")
+    shared = sharing.recorded(venvmod.read_mark(ctx.venv))
     data = {
         "project": project,
         "venv": ctx.venv,
         "venv_created": built.venv_created,
         "rebuilt": built.rebuilt,
-        "python": built.info.to_json() | {"path": str(python)},
+        "python": built.info.to_json() | {"path": str(python), "end_of_life": pythons.end_of_life(built.info)},
         "installer": built.installer,
         "installed": built.installed,
         "not_carried": built.not_carried,
@@ -70,9 +86,14 @@ def run(ctx: Context, opts: CreateOptions) -> Result:
         "kernelspec": built.spec_state,
         "repointed": built.repointed,
         "recovered": built.recovered,
+        "group": shared,
+        "warnings": warnings,
         "durations": built.durations | {"total": round(time.monotonic() - t0, 3)},
     }
-    return Result("create", data)
+    note = pythons.end_of_life_note(built.info)  # one line, never a failure
+    notes = [note] if note else []
+    data["notes"] = notes
+    return Result("create", data, messages=notes + [f"warning: {w}" for w in warnings])
 
 
 def _with_profile(ctx: Context, opts: CreateOptions, ident: identity.VenvIdentity) -> CreateOptions:

@@ -4,7 +4,10 @@ Per kernel: the static health list computes (health.py reasons), what identity.p
 venv (its console scripts run another venv's python; its base interpreter is gone), a real start
 with jupyter_client within ``timeout`` that must report ``sys.executable == argv[0]`` and a
 ``pip`` on the kernel's PATH that runs from the kernel's own venv (it is run, not only looked
-for), ``pip check`` conflicts through the installer backend, and display names used twice.
+for), ``pip check`` conflicts through the installer backend, and display names used twice. A kernel
+in a shared folder (outside the user's own Jupyter folder) that other users can list but whose
+python, venv or base interpreter they cannot reach is PYTHON_PRIVATE, with the command that
+rebuilds it from a Python they can run (sharing.py decides who reaches what).
 Every problem carries its reason code, a message rendered from it, the fix as a command to paste
 and, when the fix is a kernelenv command, ``action`` (its arguments) for an editor's button.
 Kernels are checked in a thread pool of ``jobs`` workers. The Result's ``ok`` is False (exit 1)
@@ -23,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .. import containers, health, identity, installer, kernels, lockfile, proc, vscode
+from .. import containers, health, identity, installer, kernels, lockfile, proc, pythons, sharing, vscode
 from .. import venv as venvmod
 from ..context import Context
 from ..health import Problem, Reason
@@ -231,6 +234,9 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             problems.append(_problem(Reason(p["code"]), {"text": p["message"]}, _fix(p["fix"])))
         if boxed:
             return _finish(out, problems)
+    private = _private_problem(row, argv0)
+    if private is not None:
+        problems.append(private)
     if venv is not None and venvmod.is_venv(venv):
         base, exists = venvmod.base_interpreter(venv)
         out["base_interpreter"] = base
@@ -290,6 +296,56 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             fix = _fix(f"kernelenv register {q(row.venv or venv or argv0)} --name {q(row.name)} --display-name {q(new)} --force")
         problems.append(_problem(Reason.DUPLICATE_DISPLAY_NAME, {"display_name": row.display_name, "others": ", ".join(others)}, fix))
     return _finish(out, problems)
+
+
+def _private_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:
+    """PYTHON_PRIVATE: others list this kernel (a shared folder) but cannot run it; None when they can or nobody else lists it."""
+    from jupyter_core.paths import jupyter_data_dir
+
+    if not argv0 or not os.path.isabs(argv0) or row.container is not None or not os.path.exists(argv0):
+        return None
+    if kernels.same_path(row.kernels_dir, Path(jupyter_data_dir()) / "kernels"):
+        return None  # the user's own folder: on nobody else's Jupyter path
+    found = sharing.unreachable(row.resource_dir / "kernel.json", Path(argv0))
+    if found is None:
+        return None
+    who, block = found
+    venv = row.venv_of_python
+    group = sharing.recorded(venvmod.read_mark(venv)) if venv else None
+    if group is None and who.gid is not None:
+        group = sharing.group_name(who.gid)
+    version = None
+    if venv is not None:
+        short = venvmod.cfg_version(venv)
+        version = tuple(int(x) for x in short.split(".")) if short else None
+    candidates = [(f.path, f.info.version) for f in pythons.discover(Context.default_cache_dir())
+                  if f.info is not None and f.info.supported and f.can_venv]
+    ok = sharing.runnable_pythons(who, candidates, version)
+    python = ok[0] if ok else "/usr/bin/python3"
+    scope = _scope_flags(row.kernels_dir)
+    facts = {"who": who.label, "block": block.describe(who), "path": str(block.path)}
+    if row.owned and row.project and scope is not None:
+        argv = ["create", row.project, "--name", row.name]
+        if row.venv and Path(row.venv) != Path(row.project) / ".venv":
+            argv += ["--venv", row.venv]
+        argv += [*scope, *(["--group", group] if group else []), "--python", python]
+        fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rebuild from a Python they can run")
+    else:
+        target = f"the venv {venv}" if venv else f"the interpreter {argv0}"
+        fix = _fix(f"make {target} again from a Python {who.label} can run (for example {python}), outside private "
+                   "home folders, and register it again")
+    return _problem(Reason.PYTHON_PRIVATE, facts, fix)
+
+
+def _scope_flags(kernels_dir: Path) -> list[str] | None:
+    """The create flags that write a spec into ``kernels_dir`` (None: no flag does)."""
+    import sys
+
+    if kernels.same_path(kernels_dir, Path(sys.prefix) / "share" / "jupyter" / "kernels"):
+        return ["--sys-prefix"]
+    if kernels_dir.parts[-3:] == ("share", "jupyter", "kernels"):
+        return ["--prefix", str(kernels_dir.parent.parent.parent)]
+    return None
 
 
 def _vscode_problems(row: KernelRow) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from ..kernelspec import slug
 from ..result import OperationError, Result
 
 
-def run(ctx: Context) -> Result:
+def run(ctx: Context, *, dry_run: bool = False) -> Result:
     t0 = time.monotonic()
     project, venv = ctx.require_project(), ctx.venv
     lock = lockfile.load(project)  # LOCK_INVALID before anything is touched
@@ -48,6 +48,12 @@ def run(ctx: Context) -> Result:
     if not specs:  # a name the venv's mark recorded: someone may hold it now
         kernels.check_clash(target, all_rows, name, project=project, venv=venv)
     specstore.ensure_writable(kernels_dir)
+    if dry_run:  # what a real run would touch, from the same answers
+        return Result("repair", {
+            "project": project, "venv": venv, "venv_is": ident.describe(), "source": source,
+            "kernel": {"name": name, "resource_dir": kernels_dir / name},
+            "repointed": [name, *(s.name for s in specs[1:])], "dry_run": True,
+        })
     ctx.progress("repair", f"rebuilding {venv} from the {source}", 1, 3)
     built = provision.build(target, provision.Plan(
         project=project, venv=venv, name=name, display_name=specs[0].display_name if specs else None,
@@ -66,6 +72,7 @@ def run(ctx: Context) -> Result:
             "installed": built.installed,
             "not_carried": built.not_carried,
             "recovered": built.recovered,
+            "dry_run": False,
             "durations": {"total": round(time.monotonic() - t0, 3)},
         },
     )

@@ -44,6 +44,8 @@ def run(ctx: Context, *, offline: bool = False) -> Result:
             durations: dict[str, float] = {}
             installed, removed = provision.apply_lock(ctx, venv, lock_path, lock, info, backend, offline=offline,
                                                       exact=identity.inspect(venv).ours, durations=durations)
+            if installed or removed:
+                provision.reshare(venv)  # a team's venv: what the installer added is the group's too
             name_used, created = backend.name, False
     durations["total"] = round(time.monotonic() - t0, 3)
     return Result("sync", {"project": project, "venv": venv, "lock": lock_path, "python": lock.python,

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import shutil
+import unicodedata
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class World:
     def main(self, argv: list[str]) -> tuple[int, dict]:
         out, err = io.StringIO(), io.StringIO()
         with redirect_stdout(out), redirect_stderr(err):
-            rc = cli.main([*argv, "--json"])
+            rc = cli.main(["--json", *argv])  # before the verb: after a "--" it would be an argument
         text = out.getvalue()
         envelope = json.loads(text)  # exactly one envelope on stdout
         codes = [e["code"] for e in envelope["errors"]]
@@ -127,6 +128,8 @@ def test_real_create_and_remove_with_hostile_folder_names(world, folder):
             assert spec["metadata"]["kernelenv"]["project"] == str(project)
             rc, env = world.main(["remove", name])
             assert rc == 0 and not (project / ".venv").exists()
+        elif any(unicodedata.category(c) == "Cc" for c in str(project)):  # a newline would split a shebang
+            assert env["errors"][0]["code"] == "PATH_INVALID" and not (project / ".venv").exists(), env
         elif os.pathsep in str(project):  # virtualenv refuses it: PATH would break
             assert env["errors"][0]["code"] == "VENV_CREATE_FAILED" and not (project / ".venv").exists(), env
         else:

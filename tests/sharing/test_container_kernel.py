@@ -21,7 +21,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from kernelenv import containers, kernelspec
+from kernelenv import containers, kernelspec, specstore
 
 from . import support
 
@@ -261,11 +261,11 @@ def test_remove_takes_only_the_image_kernelenv_built(kernel_image, base_image, j
     r = cli("container", project, "--image", built, "--name", "rmtest-2", "--json")  # the same image, given
     assert r.rc == 0, r
     search = [jupyter.kernels]
-    first = kernelspec.read(jupyter.kernels / "rmtest")
+    first = specstore.read(jupyter.kernels / "rmtest")
     assert cli("remove", "rmtest", "--json").rc == 0
     kept = containers.remove_image(first, search)
     assert kept == {"image": built, "removed": False, "reason": "still used by kernel rmtest-2"} and support.image_id(built)
-    second = kernelspec.read(jupyter.kernels / "rmtest-2")
+    second = specstore.read(jupyter.kernels / "rmtest-2")
     assert cli("remove", "rmtest-2", "--json").rc == 0
     assert containers.remove_image(second, search)["reason"] == "kernelenv did not build it" and support.image_id(built)
     assert containers.problems(first) == []
