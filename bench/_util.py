@@ -55,3 +55,38 @@ def kernelenv_argv() -> list[str]:
 
 def cleanup(p: Path) -> None:
     shutil.rmtree(p, ignore_errors=True)
+
+
+def settle() -> None:
+    """Let the file system finish what a deletion started (journal, discards) before the next timing,
+    so that no recipe pays for the one before it."""
+    os.sync()
+    time.sleep(0.3)
+
+
+# figures for bench/report.py ------------------------------------------------------------------
+def emit(figure: str, ours: list[float], anchor: list[float] | None = None, *, anchor_label: str = "", target: str = "",
+         invert: bool = False, unit: str = "s") -> None:
+    """Record one figure for bench/report.py (a JSON line appended to $KERNELENV_BENCH_OUT, when set).
+
+    ``ours`` and ``anchor`` are per-round values measured in the same interleaved rounds; the
+    report prints each one's min/median/max and the per-round ratio ours/anchor (anchor/ours when
+    ``invert``: "N times faster"); rounds that are not paired (lists of other lengths) give the
+    ratio of the medians only. Without an anchor the figure is a plain value (a count, a time).
+    """
+    import json
+
+    out = os.environ.get("KERNELENV_BENCH_OUT")
+    if not out:
+        return
+    paired = anchor is not None and len(anchor) == len(ours)
+    record = {"figure": figure, "ours": list(ours), "anchor": list(anchor) if anchor is not None else None,
+              "anchor_label": anchor_label, "target": target, "invert": invert, "unit": unit, "paired": paired,
+              "script": os.path.basename(sys.argv[0])}
+    with open(out, "a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def spread(xs: list[float], fmt: str = "{:.2f}") -> str:
+    """min/median/max of a figure's rounds."""
+    return "/".join(fmt.format(v) for v in (min(xs), median(xs), max(xs)))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _util import base_python, cleanup, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
+from _util import base_python, cleanup, emit, isolated_env, kernelenv_argv, median, spread, timed, tmpdir  # noqa: E402
 
 
 def recipe_venv_pip(py: str, root: Path, env: dict) -> float:
@@ -69,6 +69,8 @@ def bench_create(py: str, repeat: int, manual_repeat: int) -> None:
     k = rows["kernelenv create"]
     print(f"  ratio (a)/kernelenv = {rows['(a) python -m venv + pip + ipykernel install'] / k:5.1f}x faster   (target >= 10x)")
     print(f"  ratio kernelenv/(b) = {k / rows['(b) uv venv --seed + uv pip + ipykernel install']:5.2f}         (target <= 1.0)")
+    ours, uv = times["kernelenv create"], times["(b) uv venv --seed + uv pip + ipykernel install"]
+    emit("create (bench_core) / uv recipe", ours, uv, anchor_label="uv recipe", target="<= 1.0")
 
 
 def _start_time(name: str, env: dict) -> float:
@@ -97,6 +99,8 @@ def bench_first_start(py: str, repeat: int) -> None:
             cleanup(root)
     f, w = median(firsts), median(warms)
     print(f"  first start {f:5.2f} s   warm start {w:5.2f} s   ratio first/warm = {f / w:4.2f}   (target <= 1.1; PYTHONDONTWRITEBYTECODE=1)")
+    emit("first start / warm start, PYTHONDONTWRITEBYTECODE=1 (bench_core)", firsts, warms,
+         anchor_label="median of 3 later starts", target="<= 1.1")
 
 
 def bench_list(repeat: int) -> None:
@@ -111,9 +115,16 @@ def bench_list(repeat: int) -> None:
                 d = kdir / f"k{i:04d}"
                 d.mkdir(parents=True)
                 (d / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": f"K {i}", "language": "python"}))
-            ours = median([timed([*kernelenv_argv(), "list", "--json"], env) for _ in range(repeat)])
-            theirs = median([timed([jupyter, "kernelspec", "list", "--json"], env) for _ in range(repeat)])
-            print(f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   ratio kernelenv/jupyter = {ours / theirs:4.2f}   (target < 1)")
+            ours_t, theirs_t = [], []
+            for _ in range(repeat):  # interleaved rounds
+                ours_t.append(timed([*kernelenv_argv(), "list", "--json"], env))
+                theirs_t.append(timed([jupyter, "kernelspec", "list", "--json"], env))
+            ours, theirs = median(ours_t), median(theirs_t)
+            r = [o / t for o, t in zip(ours_t, theirs_t)]
+            print(f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   "
+                  f"ratio kernelenv/jupyter = {ours / theirs:4.2f}   (min/median/max {spread(r)}; target < 1)")
+            emit(f"list --json at {n} specs / jupyter kernelspec list --json", ours_t, theirs_t,
+                 anchor_label="jupyter kernelspec list --json", target="< 1")
         finally:
             cleanup(root)
 
@@ -122,15 +133,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--manual-repeat", type=int, default=2, help="runs of the slow venv+pip recipe")
-    ap.add_argument("--only", choices=("create", "start", "list"))
+    ap.add_argument("--only", help="a comma-separated subset of: create, start, list")
     a = ap.parse_args()
+    only = set((a.only or "create,start,list").split(","))
     py = base_python()
     print(f"interpreter {py}")
-    if a.only in (None, "create"):
+    if "create" in only:
         bench_create(py, a.repeat, a.manual_repeat)
-    if a.only in (None, "start"):
+    if "start" in only:
         bench_first_start(py, a.repeat)
-    if a.only in (None, "list"):
+    if "list" in only:
         bench_list(max(a.repeat, 5))
 
 

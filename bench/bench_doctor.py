@@ -18,6 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import emit  # noqa: E402
+
 
 def cli(env: dict, *args: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "kernelenv", *args, "--json"], env=env, capture_output=True, text=True, timeout=1800)
@@ -58,6 +61,8 @@ def main() -> None:
         print(f"  serial   --jobs 1: {serial:7.2f} s")
         print(f"  parallel --jobs {a.jobs}: {parallel:7.2f} s")
         print(f"  ratio serial/parallel: {serial / parallel:.2f}x")
+        emit(f"doctor --all over {a.kernels} kernels: serial / --jobs {a.jobs}", times[a.jobs], times[1],
+             anchor_label="doctor --jobs 1", target="> 1", invert=True)
 
 
 if __name__ == "__main__":

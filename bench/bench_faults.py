@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "reliability"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import faults  # noqa: E402
-from _util import cleanup, tmpdir  # noqa: E402
+from _util import cleanup, emit, tmpdir  # noqa: E402
 
 
 def worker(wid: int, cycles: int, seed: int) -> dict:
@@ -36,11 +36,12 @@ def worker(wid: int, cycles: int, seed: int) -> dict:
     owned = (root / "jupyter-data", root / "home" / ".cache", root / "projects", root / "jupyter-runtime")
     (root / "projects").mkdir()
     before = faults.tree(root, skip=owned)
-    calib = root / "projects" / "calibration"
-    calib.mkdir()
-    full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
+    for name in ("calibration-0", "calibration"):  # the first makes the template the cycles clone (as they do)
+        calib = root / "projects" / name
+        calib.mkdir()
+        full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
+        faults.run(["remove", name, "--json"], env)
     durations = faults.stage_durations(full["stages"])
-    faults.run(["remove", "calibration", "--json"], env)
     out = {"cycles": 0, "faults": 0, "inconsistent": 0, "recoveries": [], "clean": [], "problems": [], "leftovers": 0}
     for i in range(cycles):
         project = root / "projects" / f"w{wid}c{i:03d}"
@@ -135,6 +136,11 @@ def main() -> int:
         print(f"anchor, clean create:           median {statistics.median(clean):.2f} s"
               + (f"  (recovery/clean ratio {statistics.median(rec) / statistics.median(clean):.2f})" if rec else ""))
     print(f"wall time:                      {time.perf_counter() - t0:.0f} s on {a.workers} workers")
+    emit(f"states left inconsistent after {total['cycles']} create/remove cycles with faults", [float(total["inconsistent"])],
+         target="0", unit="states")
+    emit("files outside kernelenv's places touched", [float(total["outside_touched"])], target="0", unit="files")
+    if rec and clean:
+        emit("recovery after a kill (re-run create) / a clean create", rec, clean, anchor_label="clean create", target="(info)")
     for r in results:
         for p in r["problems"][:10]:
             print("  problem:", p)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import emit  # noqa: E402
 
 
 def anchor() -> float:
@@ -79,6 +81,8 @@ def main() -> int:
     print(f"seed {seed}: {counts['runs']} sequences, {counts['steps']} steps, invariants "
           f"{'held' if held else 'BROKEN (replay with --seed)'}; {elapsed:.0f} s, {per_step:.2f} s/step; "
           f"anchor: one create {create_s:.2f} s; ratio step/create {per_step / create_s:.2f}")
+    emit(f"trust model: broken invariants in {counts['steps']} random steps (seed {seed})", [0.0 if held else 1.0],
+         target="0", unit="runs")
     return 0 if held else 1
 
 

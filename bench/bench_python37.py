@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _util import cleanup, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
+from _util import cleanup, emit, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
 
 from kernelenv import installer, pythons  # noqa: E402
 
@@ -93,6 +93,10 @@ def main() -> None:
         c7, c8 = median(creates["3.7"]), median(creates["3.8"])
         print(f"kernelenv create --with numpy, 3.8     {c8:7.2f} s")
         print(f"kernelenv create --with numpy, 3.7     {c7:7.2f} s  ({c7 / c8:.2f}x the 3.8 create)")
+        emit("python3.7 -m venv --without-pip / virtualenv bare 3.8 venv", times["venv37"], times["anchor"],
+             anchor_label="virtualenv, bare 3.8 venv", target="(info)")
+        emit("create --with numpy on 3.7 / on 3.8", creates["3.7"], creates["3.8"], anchor_label="create on 3.8",
+             target="(info)")
     finally:
         cleanup(root)
 

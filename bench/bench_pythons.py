@@ -18,7 +18,7 @@ import sys
 import textwrap
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _util import cleanup, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
+from _util import cleanup, emit, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
 
 HOOK = textwrap.dedent(
     """
@@ -58,12 +58,13 @@ def main() -> None:
         env = isolated_env(root)
         env["XDG_CACHE_HOME"] = str(root / "cache")
         cache_file = root / "cache" / "kernelenv" / "pythons.json"
-        anchor = median([timed([sys.executable, "-c", "pass"], env) for _ in range(args.repeat)])
-        cold, warm = [], []
-        for _ in range(args.repeat):
+        anchors, cold, warm = [], [], []
+        for _ in range(args.repeat):  # interleaved rounds
+            anchors.append(timed([sys.executable, "-c", "pass"], env))
             cleanup(root / "cache")
             cold.append(timed(kernelenv_argv() + ["pythons", "--json"], env))
             warm.append(timed(kernelenv_argv() + ["pythons", "--json"], env))
+        anchor = median(anchors)
         out = subprocess.run(kernelenv_argv() + ["pythons", "--json"], env=env, capture_output=True, text=True, check=True)
         data = json.loads(out.stdout)["data"]
         cleanup(root / "cache")
@@ -78,6 +79,9 @@ def main() -> None:
         print(f"pythons --json, warm        {w * 1000:7.1f} ms  ({w / anchor:.1f}x anchor; cold/warm {c / w:.1f}x)")
         print(f"discovery inside a warm call {data['duration'] * 1000:6.1f} ms")
         print(f"processes started ({how}): cold {n_cold}, warm {n_warm} (target: warm 0)")
+        emit("pythons --json cold / python -c pass", cold, anchors, anchor_label="python -c pass", target="(info)")
+        emit("pythons --json warm / python -c pass", warm, anchors, anchor_label="python -c pass", target="(info)")
+        emit("processes a warm pythons --json starts", [float(n_warm)], target="0", unit="processes")
     finally:
         cleanup(root)
 

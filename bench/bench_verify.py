@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import cleanup, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
+from _util import cleanup, emit, isolated_env, kernelenv_argv, median, timed, tmpdir  # noqa: E402
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "kernelenv" / "notebooks"
 
@@ -69,6 +69,9 @@ def main() -> None:
         print(f"ratio verify/nbval:     {v / n:.2f}x  (target < 1: verify the fastest)")
         fastest = min((v, "verify"), (a, "nbconvert"), (n, "nbval"))[1]
         print(f"fastest: {fastest}")
+        emit("verify numpy,pandas / nbconvert --execute one by one", t_verify, t_anchor,
+             anchor_label="jupyter nbconvert --execute", target="<= 0.6")
+        emit("verify numpy,pandas / pytest --nbval-lax", t_verify, t_nbval, anchor_label="pytest --nbval-lax", target="< 1")
     finally:
         cleanup(root)
 

@@ -12,7 +12,10 @@ else, and its content still has the sha256 the manifest recorded when it was sto
 copied into the venv, never hard-linked, so no venv shares an inode with the cache or with
 another venv. A cached .pyc is keyed by its source's path, size and mtime, and Python checks
 the size and mtime stored in a .pyc against the source at import, so a .pyc that does not
-match its source is recompiled as usual.
+match its source is recompiled as usual. Copying (about 50 ms for the ~340 files of an ipykernel
+venv, measured) is kept: this cache has no per-inode manifest to check a link against. A venv
+cloned from an installed template (templates.py) gets the template's .pyc by hard link instead,
+each link checked against the template's manifest (inode, size, mtime, mode, owner).
 """
 from __future__ import annotations
 
@@ -33,12 +36,26 @@ WARM_MODULES = (
     "IPython.extensions.storemagic", "IPython.utils.wildcard", "psutil", "tornado.ioloop",
     "tornado.platform.asyncio", "zmq.eventloop.zmqstream",
 )
+# What the tutorial notebooks' imports pull in (measured: a notebook run then writes no new .pyc),
+# warmed when the package is installed (the data and dl profiles); a module that is not there fails
+# to import at once and is skipped. pandas imports its formatters when a frame is first shown,
+# TensorFlow its dataset ops when a Keras model is first fitted.
+PACKAGE_MODULES = (
+    "numpy", "pandas", "pandas.io.formats.csvs", "pandas.io.formats.html", "pandas.io.formats.string",
+    "tensorflow", "tensorflow.python.data.ops.flat_map_op", "tensorflow.python.data.ops.from_tensors_op",
+    "tensorflow.python.data.ops.range_op", "tensorflow.python.data.ops.zip_op",
+)
 WARM_SCRIPT = (
     "import importlib\n"
-    f"for m in {WARM_MODULES!r}:\n"
+    f"for m in {WARM_MODULES + PACKAGE_MODULES!r}:\n"
     "    try: importlib.import_module(m)\n"
     "    except Exception: pass\n"
 )
+
+
+def identity() -> str:
+    """What tells this warm-up from another (a template made with another one is not reused)."""
+    return hashlib.sha256(WARM_SCRIPT.encode()).hexdigest()[:16]
 MANIFEST = "manifest.json"
 _FORMAT = 2
 
@@ -61,7 +78,8 @@ def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
     if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pyc"), dict):
         return {}
     return {"pyc": {str(k): str(v) for k, v in data["pyc"].items()},
-            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()}}
+            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()},
+            "warmed": {str(m): "" for m in (data.get("warmed") or [])}}
 
 
 def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
@@ -82,12 +100,19 @@ def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
     return data
 
 
+def _packages_in(site: Path) -> set[str]:
+    """The top-level packages of PACKAGE_MODULES installed in ``site``."""
+    tops = {m.split(".")[0] for m in PACKAGE_MODULES}
+    return {m for m in tops if (site / m).is_dir() or (site / f"{m}.py").is_file()}
+
+
 def restore(site: Path, cache: Path) -> int | None:
-    """Copy trusted cached .pyc files into ``site``. Returns how many the cache lacks, None without a manifest."""
+    """Copy trusted cached .pyc files into ``site``. Returns how many the cache lacks (a package of
+    PACKAGE_MODULES installed here that no harvest warmed counts as one), None without a manifest."""
     manifest = _read_manifest(cache)
     if not manifest:
         return None
-    missing = 0
+    missing = len(_packages_in(site) - set(manifest["warmed"]))
     for pyc_rel, _ in manifest["pyc"].items():
         try:
             st = os.stat(site / _source_of(pyc_rel))
@@ -114,7 +139,8 @@ def restore(site: Path, cache: Path) -> int | None:
 def harvest(site: Path, cache: Path) -> None:
     """Store every .pyc under ``site`` in the cache (0644 files in a 0700 folder) with its sha256."""
     pyc_dir = files.private_subdir(cache, "pyc")
-    manifest = _read_manifest(cache) or {"pyc": {}, "sha256": {}}
+    manifest = _read_manifest(cache) or {"pyc": {}, "sha256": {}, "warmed": {}}
+    manifest["warmed"].update(dict.fromkeys(_packages_in(site), ""))  # harvested right after WARM_SCRIPT ran
     for dirpath, _, filenames in os.walk(site):
         if os.path.basename(dirpath) != "__pycache__":
             continue
@@ -134,20 +160,52 @@ def harvest(site: Path, cache: Path) -> None:
                 files.write_atomic(pyc_dir / key, data, 0o644)
                 manifest["sha256"][key] = digest
             manifest["pyc"][pyc_rel] = key
+    manifest["warmed"] = sorted(manifest["warmed"])  # type: ignore[assignment]
     files.write_atomic(cache / MANIFEST, json.dumps({"format": _FORMAT, **manifest}), 0o600)
 
 
-def warm(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> None:
-    """Make what a kernel start imports compiled: from the cache, else by importing it once.
+class Warming:
+    """A warm-up started by :func:`warm_start`; ``wait`` ends it (and fills the cache), ``cancel`` stops it."""
+
+    def __init__(self, site: Path, cache: Path | None, running: proc.Running | None, harvest_after: bool):
+        self._site, self._cache, self._running, self._harvest = site, cache, running, harvest_after
+
+    def wait(self) -> None:
+        if self._running is None:
+            return
+        self._running.wait()
+        self._running = None
+        if self._harvest and self._cache is not None:
+            try:
+                harvest(self._site, self._cache)
+            except OSError:
+                pass  # a cache that cannot be written only costs speed
+
+    def cancel(self) -> None:
+        if self._running is not None:
+            self._running.kill()
+            self._running = None
+
+
+def warm_start(python: Path, site: Path, cache: Path | None, *, harvest_after: bool,
+               progress: Callable[[str], None]) -> Warming:
+    """Start making what a kernel start imports compiled: copied from the cache now, else by a child
+    that imports it once while the caller goes on (``Warming.wait`` then harvests it into the cache).
 
     ``cache`` None (kernelenv's cache cannot be used) compiles by importing, and keeps nothing.
     """
     if cache is not None and restore(site, cache) == 0:
-        return
+        return Warming(site, cache, None, False)
     progress("compiling what a kernel start imports")
-    proc.run([str(python), "-c", WARM_SCRIPT], timeout=300)
-    if harvest_after and cache is not None:
-        try:
-            harvest(site, cache)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+    running = proc.start([str(python), "-c", WARM_SCRIPT], timeout=300, capture=False)
+    return Warming(site, cache, running, harvest_after)
+
+
+def warm(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> None:
+    """:func:`warm_start`, waited for."""
+    warming = warm_start(python, site, cache, harvest_after=harvest_after, progress=progress)
+    try:
+        warming.wait()
+    except BaseException:
+        warming.cancel()
+        raise

@@ -134,6 +134,44 @@ class Uv:
             text = out.read_text(encoding="utf-8")
         return lockfile.parse_pins(text, out)
 
+    def resolve_start(self, python: Path, short: str, requirements: list[str], files: list[Path], *,
+                      offline: bool) -> Resolving:
+        """Start resolving what ``install`` would install into a new venv of the interpreter
+        ``python`` (Python ``short``, X.Y) now, by uv's own index settings and HTTP cache rules;
+        see Resolving.pins."""
+        argv = [self.exe, "pip", "compile", "-", *(str(Path(f).absolute()) for f in files), "--python", str(python),
+                "--generate-hashes", "--no-header", "--no-annotate", "--quiet"]
+        if offline:
+            argv.append("--offline")
+        try:
+            running = proc.start(argv, timeout=1800, env=self._env(None), input="".join(f"{r}\n" for r in requirements))
+        except proc.ProcError as exc:
+            raise OperationError("RESOLVE_FAILED", f"uv pip compile could not run: {exc.reason}", installer="uv") from None
+        return Resolving(running, short)
+
+    def install_start(self, python: Path, requirements: list[str], files: list[Path], *, offline: bool) -> proc.Running:
+        """``install`` started, its output discarded: a head start (downloads, links) for an exact
+        ``install_lock`` that follows it; whether it succeeded does not matter. ProcError if uv cannot start."""
+        argv = [self.exe, "pip", "install", "--python", str(python), *requirements,
+                *(a for f in files for a in ("-r", str(Path(f).absolute())))]
+        if offline:
+            argv.append("--offline")
+        return proc.start(argv, timeout=3600, env=self._env(python), capture=False)
+
+    def links_from_cache(self) -> bool:
+        """Whether uv hard-links installed files from its cache (its default; UV_LINK_MODE says otherwise)."""
+        import os
+
+        return os.environ.get("UV_LINK_MODE", "hardlink").strip().lower() in ("", "hardlink")
+
+    def identity(self) -> str:
+        """What tells this uv from another without running it: its path, size and mtime."""
+        import os
+
+        real = os.path.realpath(self.exe)
+        st = os.stat(real)
+        return f"{real}:{st.st_size}:{st.st_mtime_ns}"
+
     def version(self) -> str:
         done = _run([self.exe, "--version"], "uv", timeout=20)
         return done.stdout.strip() or "uv"
@@ -158,6 +196,33 @@ class Uv:
         if not done.ok and ("no wheels with a matching" in text or "unsatisfiable" in text or "requires-python" in text.lower()):
             return done.last_error_line()
         return None
+
+
+class Resolving:
+    """A resolution running beside the caller (``Uv.resolve_start``): ``pins()`` waits for its answer."""
+
+    def __init__(self, running: proc.Running, python_version: str):
+        self._running = running
+        self._python_version = python_version
+
+    def pins(self) -> list[lockfile.Pin]:
+        """The exact pins (name==version with every hash the index lists for it); RESOLVE_FAILED
+        when uv cannot resolve, LOCK_INVALID when a pin is not an index pin (a URL, a path)."""
+        try:
+            done = self._running.wait()
+        except proc.ProcError as exc:
+            raise OperationError("RESOLVE_FAILED", f"uv pip compile could not run: {exc.reason}", installer="uv") from None
+        if not done.ok:
+            raise proc.failure(done, "RESOLVE_FAILED", "uv pip compile", installer="uv")
+        text = f"# kernelenv-lock: 1\n# python: {self._python_version}\n" + done.stdout
+        return lockfile.loads(text, Path("uv-pip-compile-output.txt")).pins
+
+    def done(self) -> bool:
+        """Whether uv has answered (``pins`` then returns at once)."""
+        return self._running.done()
+
+    def cancel(self) -> None:
+        self._running.kill()
 
 
 class Pip:

@@ -141,6 +141,87 @@ def run(
     return Completed(argv, child.returncode, out or "", err or "")
 
 
+class Running:
+    """A child started by :func:`start`, running beside the caller until :meth:`wait` or :meth:`kill`."""
+
+    def __init__(self, argv: list[str], child: subprocess.Popen, timeout: float):
+        self.argv, self._child, self._timeout = argv, child, timeout
+        self._done: Completed | None = None
+
+    def wait(self) -> Completed:
+        """Its output once it ends (never raises on a non-zero exit); ProcError past its timeout."""
+        if self._done is None:
+            try:
+                out, err = self._child.communicate(timeout=self._timeout)
+            except subprocess.TimeoutExpired:
+                _kill(self._child)
+                raise ProcError(self.argv, f"timed out after {self._timeout:g} s") from None
+            except BaseException:
+                _kill(self._child)
+                raise
+            self._done = Completed(self.argv, self._child.returncode, out or "", err or "")
+        return self._done
+
+    def done(self) -> bool:
+        """Whether it has ended (``wait`` then returns at once)."""
+        return self._done is not None or self._child.poll() is not None
+
+    def kill(self) -> None:
+        """Stop it (its whole process group) if it still runs."""
+        if self._done is None and self._child.poll() is None:
+            _kill(self._child)
+        for stream in (self._child.stdout, self._child.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+
+
+def start(
+    argv: Sequence[str],
+    *,
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    capture: bool = True,
+) -> Running:
+    """Start argv and return at once: what :func:`run` does, in two halves (``Running.wait``).
+
+    ``input`` is written (and stdin closed) before it returns; ``capture`` False discards the
+    child's output (nothing then fills a pipe while the caller works). The caller must ``wait``
+    or ``kill``. Raises ProcError when the program cannot start.
+    """
+    argv = [os.fspath(a) for a in argv]
+    out = subprocess.PIPE if capture else subprocess.DEVNULL
+    try:
+        child = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            env=clean_env(env),
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise ProcError(argv, exc.strerror or str(exc)) from None
+    if input is not None and child.stdin is not None:
+        try:
+            child.stdin.write(input)
+            child.stdin.close()
+        except BrokenPipeError:
+            pass  # it ended without reading: wait() says why
+        except BaseException:
+            _kill(child)
+            raise
+        finally:
+            child.stdin = None  # written: communicate() must not touch it again
+    return Running(argv, child, timeout)
+
+
 def _stream(child: subprocess.Popen, on_line: Callable[[str], None], timeout: float, input: str | None):
     import threading
 

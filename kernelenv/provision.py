@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, sharing, specstore
+from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, sharing, specstore, templates
 from . import venv as venvmod
 from .context import Context
 from .identity import Kind, VenvIdentity
@@ -224,10 +224,16 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             ctx.progress("venv", f"rebuilding {plan.venv}: {decision.reason}", 1, 3)
             swap = venvmod.Swap(plan.venv, "rebuild")
             swap.aside()
+        provided: templates.Provided | None = None
         if decision.action in ("make", "rebuild"):
             info = wanted or python_for(ctx, plan, swap.old if swap else None)
             backend = installer.choose(ctx.installer)
-            _make(ctx, plan, info, backend, durations)
+            if plan.lock is None and not carry and group is None:  # a team's venv is given to the group: its own files
+                made = True  # from here on, a failure deletes what this run made at plan.venv
+                provided = _from_template(ctx, plan, info, backend, durations)
+            if provided is None:
+                made = False
+                _make(ctx, plan, info, backend, durations)
             made = True
         else:
             assert decision.info is not None
@@ -237,6 +243,10 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             installed, removed = apply_lock(ctx, plan.venv, lockfile.path_in(plan.project), plan.lock, info, backend,
                                             offline=plan.offline,
                                             exact=made or identity.inspect(plan.venv).ours, durations=durations)
+        elif provided is not None:
+            installed, removed = provided.installed, []
+            venvmod.write_mark(plan.venv, request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
+                               installer=backend.name, template=provided.template)
         else:
             installed, removed = _install(ctx, plan, info, backend, made, carry, durations)
         if made or identity.inspect(plan.venv).ours:  # the user's own venv: not a mode of theirs is changed
@@ -375,6 +385,34 @@ def _discard_quietly(venv: Path) -> None:
         pass
 
 
+def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend,
+                   durations: dict[str, float]) -> templates.Provided | None:
+    """The new venv cloned from an installed template (templates.py), its mark set; None when no
+    template applies (nothing is left at plan.venv: it is then made and installed as before)."""
+    if not isinstance(backend, installer.Uv):
+        return None
+    t = time.monotonic()
+    try:  # _make reports a folder that cannot be made, or one that appeared meanwhile
+        plan.venv.mkdir(parents=True)
+    except OSError:
+        return None
+    asked = [*BASE_PACKAGES, *plan.packages]
+    extra = [] if "pip" in requirements.names(asked) else ["pip"]  # a notebook's !pip install must work
+    ctx.progress("venv", f"creating {plan.venv} with Python {info.version_str} (from a template when one matches)", 1, 3)
+    venvmod.write_mark(plan.venv, new=True, state="creating", project=plan.project, installer=backend.name)
+    got = templates.provide(
+        ctx.cache_dir, plan.venv, info, base_interpreter(info), backend, [*asked, *extra], plan.requirement_files,
+        offline=plan.offline, warm=lambda v: warm_start(ctx, v, info, harvest=True),
+        warm_identity=bytecode.identity(), progress=lambda msg: ctx.progress("install", msg, 2, 3),
+    )
+    if got is None:
+        _discard_quietly(plan.venv)
+        return None
+    durations["venv"] = round(time.monotonic() - t, 3)
+    durations["install"] = 0.0
+    return got
+
+
 def _request_key(info: pythons.PythonInfo, packages: list[str], req_files: list[Path]) -> str:
     h = hashlib.sha256(json.dumps([info.version_str, sorted(packages)]).encode())
     for f in req_files:
@@ -444,19 +482,29 @@ def apply_lock(ctx: Context, venv: Path, lock_path: Path, lock: lockfile.Lock, i
 
 def warm(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: bool, durations: dict[str, float]) -> None:
     """The bytecode a kernel start needs, through kernelenv's cache (unless the cache cannot be written)."""
+    t = time.monotonic()
+    warming = warm_start(ctx, venv, info, harvest=harvest)
+    try:
+        warming.wait()
+    except BaseException:
+        warming.cancel()
+        raise
+    durations["bytecode"] = round(time.monotonic() - t, 3)
+
+
+def warm_start(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: bool) -> bytecode.Warming:
+    """:func:`warm`, started: the compiling child runs while the caller goes on (``wait`` or ``cancel`` it)."""
     sites = venvmod.site_packages(venv)
     if not sites:
-        return
-    t = time.monotonic()
+        return bytecode.Warming(venv, None, None, False)
     try:
         cache: Path | None = files.private_subdir(ctx.cache_dir, "bytecode", f"{info.implementation.lower()}-{info.version_str}")
     except OperationError as exc:
         if exc.info.code != "CACHE_UNWRITABLE":
             raise
         cache = None
-    bytecode.warm(venvmod.python_of(venv), sites[0], cache, harvest_after=harvest,
-                  progress=lambda msg: ctx.progress("install", msg, 2, 3))
-    durations["bytecode"] = round(time.monotonic() - t, 3)
+    return bytecode.warm_start(venvmod.python_of(venv), sites[0], cache, harvest_after=harvest,
+                               progress=lambda msg: ctx.progress("install", msg, 2, 3))
 
 
 def summary(ctx: Context, name: str, resource_dir: Path, python: Path) -> dict[str, Any]:

@@ -87,11 +87,13 @@ def base_interpreter(venv: Path) -> tuple[str | None, bool]:
     return home, False
 
 
-def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] | None = None) -> None:
+def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] | None = None,
+           prompt: str | None = None) -> None:
     """Make a venv with virtualenv (with ``python``'s own venv module when ``version`` is older than
     VIRTUALENV_OLDEST). Raises VENV_CREATE_FAILED.
 
     ``with_pip`` False makes a bare venv (uv then installs pip, faster than seeding it).
+    ``prompt`` defaults to the project's folder name (the venv's own name when not .venv/venv/env).
     """
     from virtualenv import cli_run
 
@@ -100,7 +102,7 @@ def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] 
             "VENV_CREATE_FAILED", f"a venv path may not contain {os.pathsep!r} (it would break PATH): {venv}",
             hint="rename the folder, or choose another place with --venv", venv=venv,
         )
-    prompt = venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
+    prompt = default_prompt(venv) if prompt is None else prompt
     if version is not None and tuple(version[:2]) < VIRTUALENV_OLDEST:
         _create_stdlib(venv, python, prompt, with_pip=with_pip)
         return
@@ -116,6 +118,11 @@ def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] 
         raise OperationError("VENV_CREATE_FAILED", f"virtualenv could not make {venv}: {exc}", venv=venv) from None
     if not python_of(venv).exists():
         raise OperationError("VENV_CREATE_FAILED", f"virtualenv made {venv} without a python in it", venv=venv)
+
+
+def default_prompt(venv: Path) -> str:
+    """The prompt a venv's activate scripts show: its project's folder name for .venv, venv or env."""
+    return venv.parent.name if venv.name in (".venv", "venv", "env") else venv.name
 
 
 def _create_stdlib(venv: Path, python: str, prompt: str, *, with_pip: bool) -> None:

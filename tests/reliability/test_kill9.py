@@ -25,10 +25,11 @@ KILLED: dict[int, tuple[str, float, bool]] = {}
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("kill9")
     env = faults.cli_env(root)
-    calib = root / "calibration"
-    calib.mkdir()
-    full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
-    assert full["rc"] == 0, full
+    for name in ("calibration-0", "calibration"):  # the first makes the template the trials clone (as they do)
+        calib = root / name
+        calib.mkdir()
+        full = faults.kill_during(["create", calib, "--json"], env, "never", 0)
+        assert full["rc"] == 0, full
     return root, env, faults.stage_durations(full["stages"])
 
 
