@@ -12,8 +12,8 @@ from pathlib import Path
 
 from . import __version__, files
 from .context import Context
-from .render import Renderer
 from .profiles import PROFILES as PROFILE_NAMES
+from .render import Renderer
 from .result import ErrorInfo, OperationError, Result
 
 

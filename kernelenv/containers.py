@@ -30,9 +30,10 @@ import os
 import re
 import shutil
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from . import images, kernelspec, proc, specstore
 from .result import OperationError

@@ -91,7 +91,7 @@ class Context:
         installer: str = "auto",
         force: bool = False,
         progress: Progress | None = None,
-    ) -> "Context":
+    ) -> Context:
         from jupyter_core.paths import jupyter_data_dir, jupyter_path
 
         for value, what in ((project, "project"), (venv, "venv"), (prefix, "--prefix")):

@@ -23,9 +23,9 @@ Contract:
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Collection
 
 from . import __version__, installer, lockfile, pythons, requirements
 from . import venv as venvmod

@@ -21,8 +21,9 @@ Contract:
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import Any, Collection, Sequence
+from typing import Any
 
 from . import lockfile, locking, profiles, projectfile, requirements
 from .context import Context

@@ -87,7 +87,7 @@ def check_available(
     *,
     python_version: str,
     implementation: str = "CPython",
-    backend: "Backend",
+    backend: Backend,
     offline: bool = False,
 ) -> None:
     """Raise PROFILE_UNAVAILABLE when a profile requirement has no wheel for this Python.

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
-from typing import Mapping
 
 from . import identity, kernels, projectfile, provision
 from . import venv as venvmod

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from . import bytecode, files, identity, installer, kernels, locks, lockfile, pythons, requirements, sharing, specstore, templates
+from . import bytecode, files, identity, installer, kernels, lockfile, locks, pythons, requirements, sharing, specstore, templates
 from . import venv as venvmod
 from .context import Context
 from .identity import Kind, VenvIdentity

@@ -20,10 +20,10 @@ import os
 import re
 import shutil
 import sys
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from . import files, proc
 from .result import OperationError

@@ -25,8 +25,8 @@ Contract:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from . import files
 

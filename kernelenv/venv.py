@@ -14,6 +14,7 @@ a run killed half-way left behind.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -344,8 +345,22 @@ def delete(venv: Path) -> None:
     Whether this venv may be deleted at all is identity.py's answer; callers ask it first.
     """
     swap = Swap(venv, "delete")
-    swap.aside()
+    try:
+        swap.aside()
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        _delete_in_place(venv)  # a full disk has no room for the holder; deleting is what frees it
+        return
     swap.commit()
+
+
+def _delete_in_place(venv: Path) -> None:
+    """Delete a venv where it is, its mark last: a kill midway leaves a folder that still says it is
+    kernelenv's (so it is rebuilt or deleted later, never taken for the user's own)."""
+    for entry in sorted(venv.iterdir(), key=lambda e: e.name == MARK_FILE):
+        _rmtree(entry)
+    venv.rmdir()
 
 
 def discard(venv: Path) -> None:

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 from conftest import Jupyter, make_project, run_cli
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 PY3 = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 

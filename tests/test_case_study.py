@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 EXAMPLE = REPO / "examples" / "case-study"

@@ -7,9 +7,9 @@ import platform
 import sys
 from pathlib import Path
 
-from kernelenv import kernelspec
-
 from conftest import make_project
+
+from kernelenv import kernelspec
 
 
 def test_create_registers_a_kernel_that_runs_in_the_venv(jupyter, cli, kernel, tmp_path):

@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import pythons
-
-from conftest import make_project
 
 pytestmark = pytest.mark.slow
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}

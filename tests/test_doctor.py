@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv.installer import uv_binary
-
-from conftest import make_project
 
 
 def py_env() -> dict:

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, make_project, run_cli
 from envelope_match import envelope_mismatches, mismatches
 

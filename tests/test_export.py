@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import RunningKernel, make_project
 from dockerfile_parse import DockerfileParser
 
 from kernelenv import lockfile
 from kernelenv.commands import export as export_cmd
-
-from conftest import RunningKernel, make_project
 
 
 def py_env() -> dict:

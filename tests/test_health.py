@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
+from test_kernelspec import build
+
 from kernelenv import health, specstore
 from kernelenv.health import Problem, Reason
-
-from test_kernelspec import build
 
 
 def test_health_interpreter_missing_and_ipykernel_missing(tmp_path):

@@ -1,8 +1,6 @@
 """kernelspec.py: pure builders compared as dicts, names, reading broken specs."""
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-
 from conftest import make_project
 
 

@@ -6,12 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import lockfile
 from kernelenv import venv as venvmod
 from kernelenv.result import OperationError
-
-from conftest import make_project
 
 SAMPLE = """# kernelenv-lock: 1
 # python: 3.11

@@ -5,7 +5,6 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import make_project
 
 

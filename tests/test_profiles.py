@@ -4,11 +4,11 @@ from __future__ import annotations
 import sys
 
 import pytest
+from conftest import make_project
 
 from kernelenv import installer, profiles
 from kernelenv.installer import uv_binary
 from kernelenv.result import OperationError
-from conftest import make_project
 
 
 def test_package_sets():

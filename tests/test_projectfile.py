@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import projectfile, pythons
 from kernelenv.projectfile import CreateOptions
 from kernelenv.result import OperationError
-
-from conftest import make_project
 
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
 import sample_notebooks
 from conftest import make_project
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 
 def _pytest(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -11,10 +11,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import pythons
-
-from conftest import make_project
 
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
 WANTED = [(3, m) for m in range(7, 14)]

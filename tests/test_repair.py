@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kernelenv import venv as venvmod
-
 from conftest import make_project
+
+from kernelenv import venv as venvmod
 
 
 def py_env() -> dict:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import make_project
+
 from kernelenv import identity
 from kernelenv import venv as venvmod
 

@@ -5,11 +5,10 @@ import json
 import os
 
 import pytest
+from test_kernelspec import build
 
 from kernelenv import health, specstore
 from kernelenv.health import Reason
-
-from test_kernelspec import build
 
 
 def test_write_read_roundtrip_atomic_replace(tmp_path):

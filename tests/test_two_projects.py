@@ -10,10 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 
 from kernelenv import pythons
-
-from conftest import make_project
 
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
 

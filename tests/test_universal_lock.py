@@ -11,13 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_project
 from packaging.markers import Marker
 
 from kernelenv import installer, lockfile
 from kernelenv import venv as venvmod
 from kernelenv.result import OperationError
-
-from conftest import make_project
 
 PLATFORMS = {  # sys_platform: (uv's --python-platform, marker values that differ from this machine's)
     "linux": ("x86_64-unknown-linux-gnu", {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",

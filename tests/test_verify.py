@@ -7,10 +7,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import make_project
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from kernelenv import nbrun
-from conftest import make_project
 
 
 def _write_nb(path: Path, *cells: str, markdown_first: bool = False) -> Path:

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import Jupyter, make_project, run_cli
 
 from kernelenv import kernelspec, pythons, specstore, vscode
-
-from conftest import Jupyter, make_project, run_cli
 
 REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")}
 OLD_STYLE = {

@@ -8,7 +8,6 @@ import os
 import re
 
 import pytest
-
 from conftest import make_project
 
 from .jupyterlab_helpers import browser_page, chromium, jupyterlab

@@ -216,7 +216,7 @@ class SpecWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> "SpecWatcher":
+    def __enter__(self) -> SpecWatcher:
         self._thread.start()
         return self
 

@@ -9,9 +9,8 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import faults
+import pytest
 
 N = 10
 

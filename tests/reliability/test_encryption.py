@@ -13,9 +13,8 @@ import json
 import queue
 import tempfile
 
-import pytest
-
 import faults
+import pytest
 
 WARNING = "without encryption"
 

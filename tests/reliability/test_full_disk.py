@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
-
 import faults
+import pytest
 
 pytestmark = pytest.mark.skipif(not faults.can_mount(), reason="needs root to mount a tmpfs")
 

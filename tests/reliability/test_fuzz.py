@@ -18,11 +18,11 @@ import unicodedata
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import faults
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import faults
 from kernelenv import cli
 from kernelenv.result import ERROR_CODES
 

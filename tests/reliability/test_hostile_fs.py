@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 import faults
+import pytest
 
 VERBS = ("list", "doctor", "remove", "prune")
 

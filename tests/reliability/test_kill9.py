@@ -12,9 +12,8 @@ from __future__ import annotations
 import json
 import random
 
-import pytest
-
 import faults
+import pytest
 
 TRIALS = 30
 SEED = 20240607

@@ -11,9 +11,8 @@ import json
 import socket
 import threading
 
-import pytest
-
 import faults
+import pytest
 
 
 class _DroppingIndex(http.server.ThreadingHTTPServer):

@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import faults
+import pytest
 
 
 def _world_writable(root: Path) -> list[str]:

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_project, run_cli
+
 from kernelenv import identity
 from kernelenv import venv as venvmod
 
