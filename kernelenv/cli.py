@@ -448,7 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _on_sigterm(signum, frame):  # an editor cancelling us: clean up like Ctrl-C
+def _on_sigterm(signum: int, frame: object) -> None:  # an editor cancelling us: clean up like Ctrl-C
     raise KeyboardInterrupt
 
 

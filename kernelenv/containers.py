@@ -222,12 +222,11 @@ def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] | N
     if progress:
         progress(f"pulling {image}")
     try:
-        done = engine.run("pull", image, timeout=BUILD_TIMEOUT)
+        pulled = engine.run("pull", image, timeout=BUILD_TIMEOUT)
     except proc.ProcError as exc:
-        done = None
-        why = exc.reason
+        done, why = None, exc.reason
     else:
-        why = done.last_error_line()
+        done, why = pulled, pulled.last_error_line()
     info = image_info(engine, image) if done is not None and done.ok else None
     if info is None:
         raise OperationError(
@@ -256,7 +255,8 @@ def probe_python(engine: Engine, image: str, candidates: Iterable[str] = (images
         if done.ok:
             try:
                 info = json.loads(done.stdout.strip().splitlines()[-1])
-                version = tuple(int(v) for v in info["version"])
+                numbers = [int(v) for v in info["version"]]
+                version = (numbers[0], numbers[1], numbers[2])
             except (ValueError, IndexError, KeyError, TypeError):
                 tried.append(f"{path}: unreadable answer {done.stdout[-200:]!r}")
                 continue

@@ -50,8 +50,9 @@ def write_atomic(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` by a temporary file renamed into place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{fitting(path.name, 14)}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w", **({} if isinstance(text, bytes) else {"encoding": "utf-8"})) as f:
-            f.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -37,8 +37,9 @@ def uv_binary() -> str | None:
         candidates.append(find_uv_bin())
     except Exception:  # the uv package is missing or broken: fall back
         pass
-    if shutil.which("uv"):
-        candidates.append(shutil.which("uv"))
+    on_path = shutil.which("uv")
+    if on_path:
+        candidates.append(on_path)
     for cand in candidates:
         try:
             if proc.run([cand, "--version"], timeout=20).ok:

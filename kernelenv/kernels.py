@@ -331,7 +331,7 @@ def check_clash(
             name=name, resource_dir=target, owner=None,
         )
     mark = existing.mark
-    mine = bool(mark) and (same_path(mark.get("project"), project) or (
+    mine = mark is not None and (same_path(mark.get("project"), project) or (
         same_path(mark.get("venv"), venv) and (created_by_project_ok or not mark.get("project"))
     ))
     mine = mine or any(r.resource_dir == existing.resource_dir for r in also_mine or [])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # the C scanner, not in typeshed
 from typing import Any
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -45,7 +45,7 @@ class Obj:
 
 
 def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()
+    return _WS.match(text, i).end()  # type: ignore[union-attr]  # matches the empty string: never None
 
 
 def _object(text: str, start: int) -> Obj:
@@ -77,7 +77,7 @@ def _object(text: str, start: int) -> Obj:
 def _line_indent(text: str, i: int) -> str:
     """The whitespace that starts the line holding index ``i``."""
     line_start = text.rfind("\n", 0, i) + 1
-    return _WS.match(text, line_start).group(0).replace("\r", "").replace("\n", "")
+    return _WS.match(text, line_start).group(0).replace("\r", "").replace("\n", "")  # type: ignore[union-attr]
 
 
 @dataclass
@@ -150,7 +150,7 @@ def set_kernelspec(text: str, name: str, display_name: str, language: str = "pyt
     style = _style(text, top, meta)
 
     if meta is None:  # no metadata at all: add it (sorted position among the top-level keys)
-        value = {KEY: {"display_name": display_name, "language": language, "name": name}}
+        value: dict[str, Any] = {KEY: {"display_name": display_name, "language": language, "name": name}}
         return _insert(text, top, "metadata", value, style, _line_indent(text, top.start)), None
 
     ks_member = next((m for m in reversed(meta.members) if m.key == KEY), None)
@@ -166,6 +166,7 @@ def set_kernelspec(text: str, name: str, display_name: str, language: str = "pyt
         value_text = _dump({"display_name": display_name, "language": language, "name": name}, style,
                            _line_indent(text, ks_member.key_start), style.multiline)
         return text[:ks_member.value_start] + value_text + text[ks_member.value_end:], None
+    assert meta_member is not None  # meta was read from it
     value = {"display_name": display_name, "language": language, "name": name}
     return _insert(text, meta, KEY, value, style, _line_indent(text, meta_member.key_start)), None
 

@@ -189,9 +189,9 @@ def load(path: Path, tutorial: bool = False) -> Notebook:
             nb = nbformat.reads(text, as_version=4, capture_validation_error={})
             nbformat.validate(nb)
         except ValidationError as exc:
-            return bad(f"{path.name} is not a valid notebook: {_first_line(getattr(exc, 'message', exc))}")
+            return bad(f"{path.name} is not a valid notebook: {_first_line(str(getattr(exc, 'message', exc)))}")
         except Exception as exc:  # an unknown nbformat version, a conversion that failed
-            return bad(f"{path.name} is not a readable notebook: {_first_line(exc) or type(exc).__name__}")
+            return bad(f"{path.name} is not a readable notebook: {_first_line(str(exc)) or type(exc).__name__}")
     meta = nb.metadata.get("kernelenv") or {}
     if not isinstance(meta, dict):
         meta = {}
@@ -341,7 +341,7 @@ def describe(nb: Any, pos: int, cell: Any, out: dict, spec: kernelspec.Spec) -> 
     line = own[0].line if own else None
     raised_in = None
     deepest = in_cells[-1] if in_cells else None
-    if deepest is not None and deepest.count != count:
+    if deepest is not None and deepest.count is not None and deepest.count != count:
         where_pos, where_cell = cells[deepest.count]
         raised_in = {
             "cell": where_pos,
@@ -355,7 +355,7 @@ def describe(nb: Any, pos: int, cell: Any, out: dict, spec: kernelspec.Spec) -> 
     evalue = strip_ansi(out.get("evalue") or "")
     if ename == "AssertionError" and not evalue.strip():
         # a bare assert: the asserted statement is the message
-        where_src, where_line = (where_cell.source, deepest.line) if raised_in else (cell.source, line)
+        where_src, where_line = (where_cell.source, deepest.line) if raised_in and deepest else (cell.source, line)
         if frames and frames[-1].count is None:  # raised inside a file (a library): what the traceback shows
             evalue = frames[-1].text or ""
         elif where_line:
@@ -403,7 +403,7 @@ def failures(nb: Any, spec: kernelspec.Spec, exc: BaseException | None, running:
         evalue = evalue or _first_line(strip_ansi(str(exc))) or ename
         count = cell.get("execution_count") if cell is not None else None
         found.append({
-            "cell": running + 1 if cell is not None else None,
+            "cell": running + 1 if cell is not None and running is not None else None,
             "execution_count": count if isinstance(count, int) else None,
             "line": None, "source": None, "raised_in": None,
             "ename": strip_ansi(ename), "evalue": strip_ansi(evalue), "fix": None, "action": None,

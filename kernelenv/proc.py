@@ -223,18 +223,22 @@ def start(
     return Running(argv, child, timeout)
 
 
-def _stream(child: subprocess.Popen, on_line: Callable[[str], None], timeout: float, input: str | None):
+def _stream(child: subprocess.Popen, on_line: Callable[[str], None], timeout: float, input: str | None) -> tuple[str, str]:
     import threading
+
+    assert child.stdout is not None and child.stderr is not None  # started with both piped
 
     out_parts: list[str] = []
     err_parts: list[str] = []
 
+    stdout = child.stdout
+
     def pump_out() -> None:
-        out_parts.append(child.stdout.read())
+        out_parts.append(stdout.read())
 
     t = threading.Thread(target=pump_out, daemon=True)
     t.start()
-    if input is not None:
+    if input is not None and child.stdin is not None:
         child.stdin.write(input)
         child.stdin.close()
     fired = threading.Event()

@@ -111,12 +111,11 @@ def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.Pytho
         return _Decision("rebuild", ident.describe(), carry=plan.carry)
     if ident.kind == Kind.OURS and not ident.finished:
         return _Decision("rebuild", "an earlier run did not finish it")
+    why: str | None = None
     try:
         info = pythons.probe(venvmod.python_of(ident.path))
     except OperationError as exc:
         info, why = None, f"its python does not run ({exc.info.message})"
-    else:
-        why = None
     if info is not None and ctx.python and not pythons.satisfies(info, ctx.python, wanted):
         why = f"it has Python {info.version_str}, Python {ctx.python} was asked for"
         carry = False

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -101,11 +101,11 @@ class NotebookFailed(Exception):
 
 
 class NotebookFile(pytest.File):
-    def collect(self):
+    def collect(self) -> Iterator[NotebookItem]:
         yield NotebookItem.from_parent(self, name=self.path.stem)
 
 
-def _kernel(config: pytest.Config):
+def _kernel(config: pytest.Config) -> tuple[Any, list[Path]]:
     """(spec, search path) of the kernel to run in, found once per process."""
     if "spec" not in _STATE:
         from .context import Context
@@ -125,7 +125,8 @@ def _kernel(config: pytest.Config):
     found = _STATE["spec"]
     if isinstance(found, NotebookFailed):
         raise found
-    return found
+    spec, search_path = found
+    return spec, search_path
 
 
 class NotebookItem(pytest.Item):
@@ -149,7 +150,7 @@ class NotebookItem(pytest.Item):
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         exc = excinfo.value
         if not isinstance(exc, NotebookFailed):
-            return super().repr_failure(excinfo)
+            return str(super().repr_failure(excinfo))
         if exc.row is None:
             return exc.message or "kernelenv: the notebook did not run"
         from .render import notebook_error_lines
@@ -164,5 +165,5 @@ class NotebookItem(pytest.Item):
             head += f" (and {len(errors) - 1} more failing cell(s))"
         return "\n".join([head, *notebook_error_lines(errors, "  ")])
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, None, str]:
         return self.path, None, f"notebook {self.path.name}"

@@ -112,7 +112,7 @@ def _probe_raw(path: str, timeout: float = 60) -> dict:
             )
         raise OperationError("PYTHON_NOT_FOUND", f"{path} is not a working Python interpreter: {first}", path=path)
     try:
-        d = json.loads(done.stdout.strip().splitlines()[-1])
+        d: dict = json.loads(done.stdout.strip().splitlines()[-1])
         d["version"] = [int(x) for x in d["version"]]
     except (ValueError, IndexError, KeyError, TypeError):
         raise OperationError("PYTHON_NOT_FOUND", f"{path} did not answer like a Python interpreter", path=path) from None
@@ -178,7 +178,7 @@ def current() -> PythonInfo:
 
     return PythonInfo(
         path=sys.executable,
-        version=tuple(sys.version_info[:3]),
+        version=(sys.version_info[0], sys.version_info[1], sys.version_info[2]),
         implementation=__import__("platform").python_implementation(),
         prefix=sys.prefix,
         base_prefix=getattr(sys, "base_prefix", sys.prefix),
@@ -455,11 +455,17 @@ def discover(cache_dir: Path | None = None, env: Mapping[str, str] | None = None
     cache.save(keep=set(by_real))
     found = list(by_real.values())
     found.sort(key=lambda f: _rank(f), reverse=True)
-    discover.last_probed = cache.probed  # type: ignore[attr-defined]
+    global _last_probed
+    _last_probed = cache.probed
     return found
 
 
-discover.last_probed = 0  # type: ignore[attr-defined]
+_last_probed = 0
+
+
+def last_probed() -> int:
+    """How many interpreters the last :func:`discover` in this process had to run (the rest came from its cache)."""
+    return _last_probed
 
 
 def _fill(f: Found, e: dict) -> None:
@@ -564,18 +570,7 @@ def resolve(
         return info
     spec = spec.strip()
     if is_path(spec):
-        p = Path(os.path.abspath(os.path.expanduser(spec)))
-        if p.is_dir():
-            inner = p / "bin" / "python"
-            p = inner if inner.exists() else p
-        try:
-            return probe(p)
-        except OperationError as exc:
-            if exc.info.code == "PYTHON_UNSUPPORTED":  # say which ones would do
-                found = discover(cache_dir, env)
-                exc.info.message += f"; usable here: {_listing(found)}"
-                exc.info.details["available"] = _describe(found)
-            raise
+        return _resolve_path(spec, cache_dir, env)
     req = parse(spec)
     if req is None:
         found_cmd = shutil.which(spec, path=(env or os.environ).get("PATH"))
@@ -587,17 +582,37 @@ def resolve(
             hint="see `kernelenv pythons` for what is installed",
             spec=spec,
         )
+    return _resolve_request(spec, req, cache_dir, env)
+
+
+def _resolve_path(spec: str, cache_dir: Path | None, env: Mapping[str, str] | None) -> PythonInfo:
+    """``--python PATH``: an interpreter, or a folder holding bin/python."""
+    p = Path(os.path.abspath(os.path.expanduser(spec)))
+    if p.is_dir():
+        inner = p / "bin" / "python"
+        p = inner if inner.exists() else p
+    try:
+        return probe(p)
+    except OperationError as exc:
+        if exc.info.code == "PYTHON_UNSUPPORTED":  # say which ones would do
+            found = discover(cache_dir, env)
+            exc.info.message += f"; usable here: {_listing(found)}"
+            exc.info.details["available"] = _describe(found)
+        raise
+
+
+def _resolve_request(spec: str, req: Request, cache_dir: Path | None, env: Mapping[str, str] | None) -> PythonInfo:
+    """``--python 3.12`` and the like: the newest matching interpreter that is supported and can make a venv."""
     found = discover(cache_dir, env)
-    matching = [f for f in found if f.info is not None and req.matches(f.info)]
-    usable = [f for f in matching if f.info.supported and f.can_venv]
+    matching = [f.info for f in found if f.info is not None and req.matches(f.info)]
+    usable = [f.info for f in found if f.info is not None and req.matches(f.info) and f.info.supported and f.can_venv]
     if usable:
-        best = usable[0]  # discover() sorts newest first
-        return best.info
+        return usable[0]  # discover() sorts newest first
     if matching:
-        old = matching[0].info
+        old = matching[0]
         raise OperationError(
             "PYTHON_UNSUPPORTED",
-            f"Python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
+            f"Python {spec} matches only Python {', '.join(i.version_str for i in matching)}: "
             f"the oldest supported is {_MIN}; usable here: {_listing(found)}",
             hint=f"choose Python {_MIN} or newer; usable here: {_listing(found)}",
             spec=spec,

@@ -53,7 +53,7 @@ class Renderer:
     def guard_stderr(self) -> None:
         """In JSON mode, turn anything else written to sys.stderr into JSON lines (see _JsonLines)."""
         if self.json_mode and not isinstance(sys.stderr, _JsonLines):
-            sys.stderr = _JsonLines(self.err)  # type: ignore[assignment]
+            sys.stderr = _JsonLines(self.err)
 
     # progress -------------------------------------------------------------
     def progress(self, stage: str, message: str, current: int | None = None, total: int | None = None) -> None:

@@ -141,7 +141,7 @@ def names(values: list[str]) -> set[str]:
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    out = set()
+    out: set[str] = set()
     for v in values:
         try:
             out.add(canonicalize_name(Requirement(v).name))

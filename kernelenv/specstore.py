@@ -75,7 +75,7 @@ def scan(kernel_dirs: list[Path]) -> list[Spec]:
 
 def leftovers(kernels_dir: Path, name: str | None = None) -> list[tuple[str, str, Path]]:
     """(kernel name, tmp|old|del, folder) of what interrupted kernelenv runs left in ``kernels_dir``."""
-    out = []
+    out: list[tuple[str, str, Path]] = []
     try:
         names = sorted(os.listdir(kernels_dir))
     except OSError:

@@ -255,7 +255,7 @@ def read_mark(venv: Path) -> dict[str, Any] | None:
 
 def mark_names(venv: Path, mark: dict[str, Any] | None) -> bool:
     """Whether ``mark`` says it was made at this very path."""
-    return bool(mark) and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
+    return mark is not None and isinstance(mark.get("venv"), str) and os.path.realpath(mark["venv"]) == os.path.realpath(venv)
 
 
 def folder_id(venv: Path) -> tuple[int, int] | None:

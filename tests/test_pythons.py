@@ -82,21 +82,21 @@ def test_cache_spawns_nothing_warm_and_notices_changes(found, tmp_path):
 
     first = mine()
     assert first is not None and first.sources == ["path"] and first.info.version == ok[0].info.version
-    assert pythons.discover.last_probed >= 3
+    assert pythons.last_probed() >= 3
     assert log.read_text().count("probed") == 1
     again = mine()
-    assert pythons.discover.last_probed == 0 and log.read_text().count("probed") == 1
+    assert pythons.last_probed() == 0 and log.read_text().count("probed") == 1
     assert again.info == first.info
     # upgraded in place: the file changes, so it is probed again
     _wrapper(wrapper, b, log)
     later = wrapper.stat().st_mtime_ns + 10**9
     os.utime(wrapper, ns=(later, later))
     upgraded = mine()
-    assert pythons.discover.last_probed == 1 and log.read_text().count("probed") == 2
+    assert pythons.last_probed() == 1 and log.read_text().count("probed") == 2
     assert upgraded.info.version == ok[-1].info.version
     # removed: gone from the list and from the cache file
     wrapper.unlink()
-    assert mine() is None and pythons.discover.last_probed == 0
+    assert mine() is None and pythons.last_probed() == 0
     data = json.loads((cache / pythons.CACHE_FILE).read_text())
     assert str(wrapper) not in data["interpreters"]
 

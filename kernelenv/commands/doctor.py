@@ -230,8 +230,8 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
     problems += _vscode_problems(row)
     if row.container is not None:
         boxed = containers.problems(row.spec)
-        for p in boxed:
-            problems.append(_problem(Reason(p["code"]), {"text": p["message"]}, _fix(p["fix"])))
+        for b in boxed:
+            problems.append(_problem(Reason(b["code"]), {"text": b["message"]}, _fix(b["fix"])))
         if boxed:
             return _finish(out, problems)
     private = _private_problem(row, argv0)

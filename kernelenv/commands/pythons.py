@@ -27,8 +27,8 @@ def run(ctx: Context) -> Result:
             "oldest_supported": ".".join(map(str, pythons.MIN_VERSION)),
             "cache": {
                 "path": ctx.cache_dir / pythons.CACHE_FILE,
-                "probed": pythons.discover.last_probed,
-                "cached": len(found) - pythons.discover.last_probed,
+                "probed": pythons.last_probed(),
+                "cached": len(found) - pythons.last_probed(),
             },
             "duration": round(time.monotonic() - t, 4),
         },

@@ -48,6 +48,7 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
         raise OperationError("TARGET_AMBIGUOUS", f"{found.project} has several kernels ({names}); name one with --kernel",
                              hint=f"kernelenv remove --kernel {found.rows[0].name}", project=found.project)
     row = found.rows[0] if found.rows else None
+    venv: Path | None
     if row is None:
         venv = (found.project or ctx.project) / ".venv"
         if not identity.after_recovery(venv).may_delete and not venvmod.recovery(venv):

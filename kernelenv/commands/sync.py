@@ -41,7 +41,7 @@ def run(ctx: Context, *, offline: bool = False) -> Result:
             venvmod.recover(venv)
             info = pythons.probe(venvmod.python_of(venv))
             backend = installer.for_venv(ctx.installer, venv)
-            durations: dict[str, float] = {}
+            durations = {}
             installed, removed = provision.apply_lock(ctx, venv, lock_path, lock, info, backend, offline=offline,
                                                       exact=identity.inspect(venv).ours, durations=durations)
             if installed or removed:
