@@ -258,7 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kernelenv {__version__}")
     parser.add_argument("--json", action="store_true", help="also accepted before the verb")
     sub = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    _environment_verbs(sub)
+    _notebook_verbs(sub)
+    _project_verbs(sub)
+    _health_verbs(sub)
+    _sharing_verbs(sub)
+    _package_verbs(sub)
+    _terminal_verbs(sub)
+    return parser
 
+
+def _environment_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Create, register, list, remove: a project's venv and kernel."""
     p = sub.add_parser("create", help="make (or sync) the project's venv and register its kernel")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--venv", metavar="PATH", help="where the venv goes (default: PROJECT/.venv)")
@@ -303,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_remove)
 
+
+def _notebook_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Verify, notebooks, adopt: notebooks run in (or pointed at) the project's kernel."""
     p = sub.add_parser("verify", help="run the tutorial (or your) notebooks in the project's kernel")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--kernel", metavar="NAME", help="verify this kernelspec instead of the project's")
@@ -332,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_adopt)
 
+
+def _project_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Pythons, init: what there is to build from, and the project file."""
     p = sub.add_parser("pythons", help="every Python interpreter on this machine (cached: a warm call starts none)")
     _common(p)
     p.set_defaults(handler=_pythons)
@@ -348,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_init)
 
+
+def _health_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Doctor, prune, repair: finding and fixing broken kernels."""
     p = sub.add_parser("doctor", help="check kernels for real (start them) and print the command that fixes each problem")
     p.add_argument("target", nargs="?", metavar="NAME|PROJECT_DIR", help="a kernel name or project folder (default: the current folder)")
     p.add_argument("--all", action="store_true", help="check every kernel Jupyter sees")
@@ -376,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_repair)
 
+
+def _sharing_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Lock, sync, export, container: the locked environment elsewhere."""
     p = sub.add_parser("lock", help="write kernelenv.lock: the Python version and exact pins with hashes")
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--venv", metavar="PATH", help="the venv whose packages are locked (default: PROJECT/.venv)")
@@ -421,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_container)
 
+
+def _package_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Add, drop: packages in the venv and the project file."""
     p = sub.add_parser("add", help="install packages into the project's venv and record them in the project file (and lock)")
     p.add_argument("packages", nargs="*", metavar="PKG", help="requirements: numpy, 'pandas>=2', 'pkg[extra]==1.0'")
     p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
@@ -435,6 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(handler=_drop)
 
+
+def _terminal_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """Run, shell: the kernel's environment in a terminal."""
     p = sub.add_parser("run", help="run a command in the environment the project's kernel gets (kernelenv run -- CMD ARGS...)")
     p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
     p.add_argument("--json", action="store_true", help="not available: the command's output and exit code are the answer")
@@ -445,7 +474,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project", metavar="DIR", help="the project folder (default: the current folder)")
     p.add_argument("--json", action="store_true", help="not available: an interactive shell has no envelope")
     p.set_defaults(handler=_shell)
-    return parser
 
 
 def _on_sigterm(signum: int, frame: object) -> None:  # an editor cancelling us: clean up like Ctrl-C

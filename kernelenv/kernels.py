@@ -289,18 +289,7 @@ def check_clash(
     target = ctx.kernels_dir / name
     same_key = [r for r in all_rows if r.key == key and r.aside_in is None]
     here = [r for r in same_key if r.kernels_dir == ctx.kernels_dir]
-    if ctx.on_jupyter_path:
-        first = same_key[0] if same_key else None
-        if first is not None and first.kernels_dir != ctx.kernels_dir:
-            order = [str(p) for p in ctx.search_path]
-            if order.index(str(first.kernels_dir)) < order.index(str(ctx.kernels_dir)):
-                raise OperationError(
-                    "KERNEL_SHADOWED",
-                    f"kernel {name!r} at {first.resource_dir} comes earlier on Jupyter's path than {ctx.kernels_dir}: "
-                    f"Jupyter (and VS Code) would start that one, not this project's",
-                    hint=f"choose another name with --name (for example --name {name}-{(project or venv or Path('x')).name.lower()[:12]})",
-                    name=name, resource_dir=first.resource_dir, shadowed=target,
-                )
+    _refuse_shadowed(ctx, same_key, name, project or venv)
     for r in here:
         if r.name != name:
             raise OperationError(
@@ -337,6 +326,27 @@ def check_clash(
     mine = mine or any(r.resource_dir == existing.resource_dir for r in also_mine or [])
     if mine or ctx.force:
         return existing
+    raise _not_ours(name, target, mark, project, venv)
+
+
+def _refuse_shadowed(ctx: Context, same_key: list[KernelRow], name: str, owner: Path | None) -> None:
+    """KERNEL_SHADOWED when a spec of this name earlier on Jupyter's path than ctx.kernels_dir is the one Jupyter starts."""
+    first = same_key[0] if same_key else None
+    if not ctx.on_jupyter_path or first is None or first.kernels_dir == ctx.kernels_dir:
+        return
+    order = [str(p) for p in ctx.search_path]
+    if order.index(str(first.kernels_dir)) < order.index(str(ctx.kernels_dir)):
+        raise OperationError(
+            "KERNEL_SHADOWED",
+            f"kernel {name!r} at {first.resource_dir} comes earlier on Jupyter's path than {ctx.kernels_dir}: "
+            f"Jupyter (and VS Code) would start that one, not this project's",
+            hint=f"choose another name with --name (for example --name {name}-{(owner or Path('x')).name.lower()[:12]})",
+            name=name, resource_dir=first.resource_dir, shadowed=ctx.kernels_dir / name,
+        )
+
+
+def _not_ours(name: str, target: Path, mark: dict[str, Any] | None, project: Path | None, venv: Path | None) -> OperationError:
+    """KERNEL_EXISTS for a spec of this name that belongs to another project, venv, or to nobody kernelenv knows."""
     if mark and mark.get("project") and same_path(mark.get("venv"), venv):
         msg = (f"kernel {name!r} at {target} is the kernel `kernelenv create` made for {mark['project']}, which uses this venv; "
                "registering would take it over")
@@ -347,7 +357,7 @@ def check_clash(
     else:
         owner = None
         msg = f"kernel {name!r} at {target} is not kernelenv's; not replacing it"
-    raise OperationError(
+    return OperationError(
         "KERNEL_EXISTS", msg, hint="choose another name with --name, or replace it with --force",
         name=name, resource_dir=target, owner=owner,
     )

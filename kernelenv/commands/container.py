@@ -55,14 +55,8 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
     resource_dir = ctx.kernels_dir / name
     with locks.venv_and_kernels(ctx, None, [resource_dir]):
         kernels.check_clash(ctx, kernels.rows(ctx), name, project=project, venv=None)
-        if opts.image is not None:
-            image, base, built, state = opts.image, None, False, "given"
-            ctx.progress("image", f"checking {image}", 2, 4)
-            info = containers.ensure_image(engine, image, lambda m: ctx.progress("image", m, 2, 4))
-        else:
-            assert lock is not None
-            image, base, info, state = _build(ctx, engine, project, lock_path, lock, name, opts.base_image)
-            built = True
+        image, base, info, state = _image(ctx, engine, opts, project, lock_path, lock, name)
+        built = state != "given"
         ctx.progress("image", f"checking the Python in {image}", 3, 4)
         python = containers.probe_python(engine, image)
         if lock is not None:
@@ -86,16 +80,7 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
                 display_name=display,
             )
         ctx.progress("register", f"registering kernel {name}", 4, 4)
-        existing = specstore.read(resource_dir) if (resource_dir / "kernel.json").exists() else None
-        if existing is not None and kernelspec.same(existing.data, spec):
-            kstate = "unchanged"
-        else:
-            try:
-                specstore.write(ctx.kernels_dir, name, spec, None)
-            except OSError as exc:
-                raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot write the kernelspec to {ctx.kernels_dir}: {exc.strerror or exc}",
-                                     path=ctx.kernels_dir) from None
-            kstate = "updated" if existing is not None else "written"
+        kstate = _write_spec(ctx, name, spec)
     return Result(
         "container",
         {
@@ -111,6 +96,30 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
             "seconds": round(time.monotonic() - t0, 2),
         },
     )
+
+
+def _image(ctx: Context, engine: containers.Engine, opts: ContainerOptions, project: Path, lock_path: Path,
+           lock: lockfile.Lock | None, name: str) -> tuple[str, str | None, dict, str]:
+    """(tag, base, image info, given|built|reused): the user's --image checked, else the lock's image built or reused."""
+    if opts.image is not None:
+        ctx.progress("image", f"checking {opts.image}", 2, 4)
+        return opts.image, None, containers.ensure_image(engine, opts.image, lambda m: ctx.progress("image", m, 2, 4)), "given"
+    assert lock is not None  # read above whenever no --image is given
+    return _build(ctx, engine, project, lock_path, lock, name, opts.base_image)
+
+
+def _write_spec(ctx: Context, name: str, spec: dict) -> str:
+    """Write the container kernel's spec (the caller holds its lock): unchanged, updated or written."""
+    resource_dir = ctx.kernels_dir / name
+    existing = specstore.read(resource_dir) if (resource_dir / "kernel.json").exists() else None
+    if existing is not None and kernelspec.same(existing.data, spec):
+        return "unchanged"
+    try:
+        specstore.write(ctx.kernels_dir, name, spec, None)
+    except OSError as exc:
+        raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot write the kernelspec to {ctx.kernels_dir}: {exc.strerror or exc}",
+                             path=ctx.kernels_dir) from None
+    return "updated" if existing is not None else "written"
 
 
 def _build(ctx: Context, engine: containers.Engine, project: Path, lock_path: Path, lock: lockfile.Lock, name: str,

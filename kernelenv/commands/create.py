@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 from .. import identity, installer, kernels, lockfile, profiles, projectfile, provision, pythons, requirements, sharing, specstore
 from .. import venv as venvmod
@@ -64,6 +65,11 @@ def run(ctx: Context, opts: CreateOptions, *, group: str | None = None) -> Resul
         group=team,
     )
     built = provision.build(ctx, plan)
+    return _result(ctx, project, name, opts, built, t0)
+
+
+def _result(ctx: Context, project: Path, name: str, opts: CreateOptions, built: provision.Built, t0: float) -> Result:
+    """What create says it did: the venv, the kernel, and one-line notes and warnings."""
     python = venvmod.python_of(ctx.venv)
     warnings = []
     broken = sharing.unreachable(built.resource_dir / "kernel.json", python) if ctx.scope != "user" else None

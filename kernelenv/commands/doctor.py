@@ -209,23 +209,9 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
     reasons = row.reasons
     if moved_to is not None:
         problems.append(_problem(Reason.PROJECT_MOVED, {"moved_to": moved_to, "project": row.project}, _repair_fix(moved_to)))
-    if Reason.LEFT_ASIDE in reasons:
-        problems.append(_problem(Reason.LEFT_ASIDE, row.problems[0].facts, _fix("kernelenv prune", ["prune"], "Put it back")))
-        return _finish(out, problems)
-    if Reason.SHADOWED in reasons:
-        facts = next(p.facts for p in row.problems if p.reason == Reason.SHADOWED)
-        if row.owned and row.project:  # ours is correct and hidden: give it a free name, delete nothing
-            new = f"{row.name}-{slug(Path(row.project).name)[:16]}"
-            argv = ["create", row.project, "--name", new] + (
-                ["--venv", row.venv] if row.venv and Path(row.venv) != Path(row.project) / ".venv" else [])
-            fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rename the kernel")
-        else:
-            fix = _fix(f"rm -r {q(row.resource_dir)}  (a copy Jupyter never starts: remove it only if nothing needs it)")
-        problems.append(_problem(Reason.SHADOWED, facts, fix))
-        return _finish(out, problems)
-    if Reason.INVALID_SPEC in reasons:
-        problems.append(_problem(Reason.INVALID_SPEC, row.problems[0].facts,
-                                 _respec_fix(row, argv0) if row.owned else _remove_fix(row)))
+    stop = _spec_problem(row, argv0)
+    if stop is not None:
+        problems.append(stop)
         return _finish(out, problems)
     problems += _vscode_problems(row)
     if row.container is not None:
@@ -237,17 +223,7 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
     private = _private_problem(row, argv0)
     if private is not None:
         problems.append(private)
-    if venv is not None and venvmod.is_venv(venv):
-        base, exists = venvmod.base_interpreter(venv)
-        out["base_interpreter"] = base
-        if not exists:
-            problems.append(_problem(Reason.BASE_INTERPRETER_MISSING, {"venv": venv, "base": base}, _rebuild_fix(row, moved_to)))
-        elsewhere = venvmod.scripts_elsewhere(venv)
-        if elsewhere:
-            p = health.scripts_problem(venv, elsewhere)
-            fix = _create_fix(row) if row.owned and row.project else _fix(
-                f"make the venv again where it is (python -m venv --clear {q(venv)}, then reinstall), or register the venv it was copied from")
-            problems.append(_problem(p.reason, p.facts, fix))
+    problems += _venv_problems(row, venv, moved_to, out)
     if Reason.INTERPRETER_MISSING in reasons:
         if not any(p["code"] == Reason.BASE_INTERPRETER_MISSING.value for p in problems):
             problems.append(_problem(Reason.INTERPRETER_MISSING, row.problems[0].facts, _rebuild_fix(row, moved_to)))
@@ -266,20 +242,7 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             fix = _fix(installer.install_command(Path(argv0 or "python"), ["ipykernel"]))
         problems.append(_problem(Reason.IPYKERNEL_MISSING, {"venv": venv}, fix))
     elif row.is_python or (row.language or "python").lower() == "python":
-        res = start_probe(row.name, row.resource_dir, timeout)
-        out["start"] = res
-        if not res["ok"]:
-            problems.append(_problem(Reason.START_FAILED, {"error": res["error"]}, _respec_fix(row, argv0)))
-        elif argv0:
-            kernel_python = row.kernel_python or argv0
-            wanted = kernel_python if os.path.isabs(kernel_python) else (shutil.which(kernel_python) or kernel_python)
-            if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
-                bare = f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)" if not os.path.isabs(argv0) else ""
-                problems.append(_problem(Reason.WRONG_INTERPRETER, {"running": res["executable"], "wanted": wanted, "bare": bare},
-                                         _respec_fix(row, wanted)))
-            if res["prefix"] != res["base_prefix"] and not _pip_is_the_venvs(res):
-                where = res.get("pip_says") or res.get("pip") or "nowhere (no pip on the kernel's PATH)"
-                problems.append(_problem(Reason.PIP_OUTSIDE_VENV, {"pip": where}, _respec_fix(row, argv0)))
+        problems += _started_problems(row, argv0, timeout, out)
     if venv is not None and argv0 and os.path.exists(argv0) and backend is not None:
         found, err = backend.check(Path(argv0))
         out["conflicts"] = [c.to_json() for c in found]
@@ -287,6 +250,72 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             problems.append(_conflict_problem(Path(argv0), found))
         elif err:
             out["conflicts_error"] = err
+    duplicate = _display_name_problem(row, venv, argv0, dup_names)
+    if duplicate is not None:
+        problems.append(duplicate)
+    return _finish(out, problems)
+
+
+def _spec_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:
+    """The one problem that makes every other check of this spec moot (left aside, shadowed, invalid), or None."""
+    reasons = row.reasons
+    if Reason.LEFT_ASIDE in reasons:
+        return _problem(Reason.LEFT_ASIDE, row.problems[0].facts, _fix("kernelenv prune", ["prune"], "Put it back"))
+    if Reason.SHADOWED in reasons:
+        facts = next(p.facts for p in row.problems if p.reason == Reason.SHADOWED)
+        if row.owned and row.project:  # ours is correct and hidden: give it a free name, delete nothing
+            new = f"{row.name}-{slug(Path(row.project).name)[:16]}"
+            argv = ["create", row.project, "--name", new] + (
+                ["--venv", row.venv] if row.venv and Path(row.venv) != Path(row.project) / ".venv" else [])
+            fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rename the kernel")
+        else:
+            fix = _fix(f"rm -r {q(row.resource_dir)}  (a copy Jupyter never starts: remove it only if nothing needs it)")
+        return _problem(Reason.SHADOWED, facts, fix)
+    if Reason.INVALID_SPEC in reasons:
+        return _problem(Reason.INVALID_SPEC, row.problems[0].facts, _respec_fix(row, argv0) if row.owned else _remove_fix(row))
+    return None
+
+
+def _venv_problems(row: KernelRow, venv: Path | None, moved_to: Path | None, out: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the venv's own files say: its base interpreter is gone, its scripts run another venv's python."""
+    problems: list[dict[str, Any]] = []
+    if venv is not None and venvmod.is_venv(venv):
+        base, exists = venvmod.base_interpreter(venv)
+        out["base_interpreter"] = base
+        if not exists:
+            problems.append(_problem(Reason.BASE_INTERPRETER_MISSING, {"venv": venv, "base": base}, _rebuild_fix(row, moved_to)))
+        elsewhere = venvmod.scripts_elsewhere(venv)
+        if elsewhere:
+            p = health.scripts_problem(venv, elsewhere)
+            fix = _create_fix(row) if row.owned and row.project else _fix(
+                f"make the venv again where it is (python -m venv --clear {q(venv)}, then reinstall), or register the venv it was copied from")
+            problems.append(_problem(p.reason, p.facts, fix))
+    return problems
+
+
+def _started_problems(row: KernelRow, argv0: str | None, timeout: float, out: dict[str, Any]) -> list[dict[str, Any]]:
+    """Start the kernel for real: it must start, run its own interpreter, and reach its own venv's pip."""
+    problems: list[dict[str, Any]] = []
+    res = start_probe(row.name, row.resource_dir, timeout)
+    out["start"] = res
+    if not res["ok"]:
+        problems.append(_problem(Reason.START_FAILED, {"error": res["error"]}, _respec_fix(row, argv0)))
+    elif argv0:
+        kernel_python = row.kernel_python or argv0
+        wanted = kernel_python if os.path.isabs(kernel_python) else (shutil.which(kernel_python) or kernel_python)
+        if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
+            bare = f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)" if not os.path.isabs(argv0) else ""
+            problems.append(_problem(Reason.WRONG_INTERPRETER, {"running": res["executable"], "wanted": wanted, "bare": bare},
+                                     _respec_fix(row, wanted)))
+        if res["prefix"] != res["base_prefix"] and not _pip_is_the_venvs(res):
+            where = res.get("pip_says") or res.get("pip") or "nowhere (no pip on the kernel's PATH)"
+            problems.append(_problem(Reason.PIP_OUTSIDE_VENV, {"pip": where}, _respec_fix(row, argv0)))
+    return problems
+
+
+def _display_name_problem(row: KernelRow, venv: Path | None, argv0: str | None,
+                          dup_names: dict[str, list[str]]) -> dict[str, Any] | None:
+    """Another kernel shows the same name in Jupyter's launcher, or None."""
     others = [n for n in dup_names.get(row.display_name, []) if n != row.name]
     if others:
         new = f"{row.display_name} ({row.name})"
@@ -294,8 +323,8 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
             fix = _create_fix(row, None, "--display-name", new)
         else:
             fix = _fix(f"kernelenv register {q(row.venv or venv or argv0)} --name {q(row.name)} --display-name {q(new)} --force")
-        problems.append(_problem(Reason.DUPLICATE_DISPLAY_NAME, {"display_name": row.display_name, "others": ", ".join(others)}, fix))
-    return _finish(out, problems)
+        return _problem(Reason.DUPLICATE_DISPLAY_NAME, {"display_name": row.display_name, "others": ", ".join(others)}, fix)
+    return None
 
 
 def _private_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:

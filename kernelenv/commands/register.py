@@ -28,19 +28,7 @@ def run(
         raise OperationError("USAGE", "kernelenv register: give ENV_OR_PYTHON or --python, not both")
     if target is None:  # --python 3.12 (or nothing: the interpreter running kernelenv)
         target = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir).path
-    check_path(target, "venv or interpreter")
-    path = Path(os.path.abspath(os.path.expanduser(target)))
-    if path.is_dir():
-        if not venvmod.is_venv(path):
-            raise OperationError("VENV_NOT_A_VENV", f"{path} is not a venv (no pyvenv.cfg)", venv=path)
-        venv: Path | None = path
-        python = venvmod.python_of(path)
-    elif path.exists():
-        python = path
-        prefix = path.parent.parent
-        venv = prefix if venvmod.is_venv(prefix) else None
-    else:
-        raise OperationError("PYTHON_NOT_FOUND", f"{path} is neither a venv nor an interpreter", path=path)
+    venv, python = _venv_and_python(target)
     info = pythons.probe(python)
     if venv is None and info.in_venv:
         venv = Path(info.prefix)
@@ -83,6 +71,20 @@ def run(
             "kernelspec": state,
         },
     )
+
+
+def _venv_and_python(target: str) -> tuple[Path | None, Path]:
+    """(venv or None, interpreter) that ENV_OR_PYTHON names: a venv folder, or an interpreter (in a venv or not)."""
+    check_path(target, "venv or interpreter")
+    path = Path(os.path.abspath(os.path.expanduser(target)))
+    if path.is_dir():
+        if not venvmod.is_venv(path):
+            raise OperationError("VENV_NOT_A_VENV", f"{path} is not a venv (no pyvenv.cfg)", venv=path)
+        return path, venvmod.python_of(path)
+    if path.exists():
+        prefix = path.parent.parent
+        return (prefix if venvmod.is_venv(prefix) else None), path
+    raise OperationError("PYTHON_NOT_FOUND", f"{path} is neither a venv nor an interpreter", path=path)
 
 
 def _refuse_relocated(ident: identity.VenvIdentity) -> None:
