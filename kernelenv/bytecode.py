@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 from pathlib import Path
 from typing import Callable
 
@@ -84,17 +83,9 @@ def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
 
 def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
     """The cached file's content when it can be trusted (see the module docstring), else None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    data = files.read_private(path)
+    if data is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_mode & files.TIGHT_BITS:
-            return None
-        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
-            return None
-        data = f.read()
     if digest is None or hashlib.sha256(data).hexdigest() != digest:
         return None
     return data

@@ -115,3 +115,19 @@ def private_subdir(root: Path, *parts: str) -> Path:
             "CACHE_UNWRITABLE", f"cannot make {path}: {exc.strerror or exc}", hint="set XDG_CACHE_HOME to a folder you can write", path=path
         ) from None
     return path
+
+
+def read_private(path: Path) -> bytes | None:
+    """The content of a file of kernelenv's cache when it can be trusted, else None: a regular file (not
+    a link: opened with O_NOFOLLOW) owned by this user and writable by nobody else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & TIGHT_BITS:
+            return None
+        if hasattr(os, "geteuid") and st.st_uid != os.geteuid():
+            return None
+        return f.read()

@@ -367,11 +367,11 @@ def _export(d: dict[str, Any]) -> str:
         lines.append("open the project in VS Code: Dev Containers: Reopen in Container")
     elif d.get("format") == "enterprise-gateway":
         lines.append(f"build the EG image: podman build -t {d['eg_image']} {d['folder']}")
-        missing = [l for l in d.get("launchers", []) if not l.get("present")]
+        missing = [launcher for launcher in d.get("launchers", []) if not launcher.get("present")]
         if missing:
             lines.append(f"copy EG's launchers from its source distribution (pip download --no-deps --no-binary :all: "
                          f"jupyter_enterprise_gateway=={d['eg_version']}):")
-            lines += [f"  {l['source']} -> {l['path']}" for l in missing]
+            lines += [f"  {m['source']} -> {m['path']}" for m in missing]
         lines.append(f"then put {d['folder']} on the gateway's JUPYTER_PATH")
     return "\n".join(lines)
 

@@ -134,18 +134,13 @@ def template_key(info: pythons.PythonInfo, base: str, uv_identity: str, pins: li
 # the manifest -------------------------------------------------------------------------------
 def _trusted_json(path: Path) -> Any:
     """A JSON file of kernelenv's cache: a regular file of the user's, writable by nobody else; else None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    data = files.read_private(path)
+    if data is None:
         return None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_mode & files.TIGHT_BITS or st.st_uid != _euid():
-            return None
-        try:
-            return json.loads(f.read())
-        except ValueError:
-            return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _euid() -> int:
