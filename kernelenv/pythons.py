@@ -599,7 +599,7 @@ def resolve(
             "PYTHON_UNSUPPORTED",
             f"Python {spec} matches only Python {', '.join(f.info.version_str for f in matching)}: "
             f"the oldest supported is {_MIN}; usable here: {_listing(found)}",
-            hint=f"choose Python {_MIN} or newer; usable here: {_listing(found)}",
+            hint=f"choose Python {_MIN} or newer with --python (`kernelenv pythons` lists them)",
             spec=spec,
             version=old.version_str,
             path=old.path,

@@ -77,6 +77,9 @@ def test_python_27_is_unsupported(jupyter, cli, tmp_path):
     res = cli("create", project, "--python", py27, "--json")
     one_line_error(res, "PYTHON_UNSUPPORTED")
     assert "oldest supported is 3.7" in res.envelope["errors"][0]["message"]
+    # the hint says what to do; it does not repeat the message's list of usable Pythons
+    hint = res.envelope["errors"][0]["hint"]
+    assert "usable here" not in hint and "--python" in hint and "kernelenv pythons" in hint, hint
     assert not (project / ".venv").exists()
 
 
