@@ -37,6 +37,11 @@ def test_project_folder_missing(jupyter, cli, tmp_path):
     res = cli("create", tmp_path / "nope", "--json")
     one_line_error(res, "PROJECT_NOT_FOUND")
     assert not (tmp_path / "nope").exists()
+    # the hint says what to do: a typo, or a new project whose folder is not made yet
+    assert res.envelope["errors"][0]["hint"] == f"check the path; for a new project, make its folder first: mkdir -p {tmp_path / 'nope'}"
+    for argv in (["run", "--project", tmp_path / "nope", "--", "python"], ["adopt", "--project", tmp_path / "nope", "--json"]):
+        res = cli(*argv)
+        assert res.rc == 1 and "PROJECT_NOT_FOUND" in res.stderr + res.stdout and "mkdir -p" in res.stderr + res.stdout, res
     human = cli("create", tmp_path / "nope")
     assert human.rc == 1 and human.stdout == ""
     assert human.stderr.startswith("kernelenv: error [PROJECT_NOT_FOUND]:")
