@@ -1,5 +1,6 @@
 """Container kernel start against the same project's venv kernel start (the anchor), plus the
-one-off costs: the base image, the image build, a rebuild with the venv layer cached.
+one-off costs: the base image and the project image (built, or reused when it exists). A rebuild
+with the venv layer cached is timed by tests/sharing/test_container_kernel.py, not here.
 
 Uses the project and images of tests/sharing (tests/sharing/support.py: the mmdebstrap base,
 the locked `sharedemo` project, its image), building what is missing. Each round starts each

@@ -8,6 +8,7 @@ since it would split a script's shebang line or a Dockerfile line.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -70,7 +71,9 @@ class Context:
         """The project folder; PROJECT_NOT_FOUND when it does not exist or is not a folder."""
         if not os.path.isdir(self.project):  # never raises (Path.is_dir does on a too-long name)
             raise OperationError(
-                "PROJECT_NOT_FOUND", f"project folder {self.project} does not exist or is not a folder", project=self.project
+                "PROJECT_NOT_FOUND", f"project folder {self.project} does not exist or is not a folder",
+                hint=f"check the path; for a new project, make its folder first: mkdir -p {shlex.quote(str(self.project))}",
+                project=self.project,
             )
         return self.project
 

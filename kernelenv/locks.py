@@ -35,6 +35,13 @@ def lock_dir(ctx: Context) -> Path:
     return files.private_dir(Path(tempfile.gettempdir()) / f"kernelenv-locks-{uid}")
 
 
+def _said(what: str) -> str:
+    """A lock's key in words: ``venv:/p/.venv`` is "the venv /p/.venv", ``kernel:/k`` "the kernel folder /k"."""
+    kind, sep, path = what.partition(":")
+    words = {"venv": "the venv", "kernel": "the kernel folder"}
+    return f"{words[kind]} {path}" if sep and kind in words else what
+
+
 @contextlib.contextmanager
 def locked(ctx: Context, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
     """Hold the inter-process lock for ``what``; LOCKED after ``wait`` seconds."""
@@ -45,11 +52,12 @@ def locked(ctx: Context, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
     try:
         lock.acquire(timeout=0.05)
     except Timeout:
-        ctx.progress("lock", f"waiting for another kernelenv run on {what}", None, None)
+        ctx.progress("lock", f"waiting for another kernelenv run on {_said(what)} to finish", None, None)
         try:
             lock.acquire(timeout=wait)
         except Timeout:
-            raise OperationError("LOCKED", f"another kernelenv run holds {what}; gave up after {wait:g} s", what=what) from None
+            raise OperationError("LOCKED", f"another kernelenv run holds {_said(what)}; gave up after {wait:g} s",
+                                 what=what) from None
     try:
         yield
     finally:

@@ -614,7 +614,7 @@ def _resolve_request(spec: str, req: Request, cache_dir: Path | None, env: Mappi
             "PYTHON_UNSUPPORTED",
             f"Python {spec} matches only Python {', '.join(i.version_str for i in matching)}: "
             f"the oldest supported is {_MIN}; usable here: {_listing(found)}",
-            hint=f"choose Python {_MIN} or newer; usable here: {_listing(found)}",
+            hint=f"choose Python {_MIN} or newer with --python (`kernelenv pythons` lists them)",
             spec=spec,
             version=old.version_str,
             path=old.path,

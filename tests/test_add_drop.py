@@ -2,6 +2,7 @@
 the lock re-locked, and a kernel that is running while it happens (jupyter_client)."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -141,3 +142,24 @@ def test_add_and_drop_with_the_pip_backend(jupyter, cli, tmp_path):
     assert res.rc == 0 and res.data["installer"] == "pip" and _installed(project, "tabulate") == "0.9.0", res
     res = cli("drop", "tabulate", "--project", project, "--json")
     assert res.rc == 0 and res.data["installer"] == "pip" and _installed(project, "tabulate") is None, res
+
+
+def _stages(res) -> list[str]:
+    """The progress stages a --json run reported on stderr."""
+    return [json.loads(line)["progress"]["stage"] for line in res.stderr.splitlines() if line.startswith('{"progress"')]
+
+
+@pytest.mark.slow
+def test_add_and_drop_say_they_update_the_lock_only_when_there_is_one(jupyter, cli, tmp_path):
+    project = make_project(tmp_path)
+    assert cli("create", project, "--json").rc == 0
+    res = cli("add", "tabulate", "--project", project, "--json")
+    assert res.rc == 0 and "install" in _stages(res), res
+    assert "lock" not in _stages(res) and not (project / "kernelenv.lock").exists(), res
+    res = cli("drop", "tabulate", "--project", project, "--json")
+    assert res.rc == 0 and "lock" not in _stages(res), res
+    assert cli("lock", project, "--json").rc == 0
+    res = cli("add", "tabulate", "--project", project, "--json")
+    assert res.rc == 0 and "lock" in _stages(res), res
+    res = cli("drop", "tabulate", "--project", project, "--json")
+    assert res.rc == 0 and "lock" in _stages(res), res

@@ -184,6 +184,7 @@ def test_bad_input_and_links(project, cli, tmp_path):
     before = nb.read_bytes()
     r = cli("adopt", nb, project / "missing.ipynb", "--project", project, "--json")
     assert r.rc == 2 and r.codes == ["USAGE"] and nb.read_bytes() == before, r  # nothing written
+    assert "a relative path is from the current folder" in r.envelope["errors"][0]["hint"], r  # not from --project
     r = cli("adopt", nb, "--project", tmp_path / "no-kernel-here", "--json")
     assert r.rc == 1 and r.codes in (["KERNEL_NOT_FOUND"], ["PROJECT_NOT_FOUND"]) and nb.read_bytes() == before, r
     r = cli("adopt", nb, "--kernel", "nope", "--json")

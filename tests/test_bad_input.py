@@ -36,6 +36,11 @@ def test_project_folder_missing(jupyter, cli, tmp_path):
     res = cli("create", tmp_path / "nope", "--json")
     one_line_error(res, "PROJECT_NOT_FOUND")
     assert not (tmp_path / "nope").exists()
+    # the hint says what to do: a typo, or a new project whose folder is not made yet
+    assert res.envelope["errors"][0]["hint"] == f"check the path; for a new project, make its folder first: mkdir -p {tmp_path / 'nope'}"
+    for argv in (["run", "--project", tmp_path / "nope", "--", "python"], ["adopt", "--project", tmp_path / "nope", "--json"]):
+        res = cli(*argv)
+        assert res.rc == 1 and "PROJECT_NOT_FOUND" in res.stderr + res.stdout and "mkdir -p" in res.stderr + res.stdout, res
     human = cli("create", tmp_path / "nope")
     assert human.rc == 1 and human.stdout == ""
     assert human.stderr.startswith("kernelenv: error [PROJECT_NOT_FOUND]:")
@@ -76,6 +81,9 @@ def test_python_27_is_unsupported(jupyter, cli, tmp_path):
     res = cli("create", project, "--python", py27, "--json")
     one_line_error(res, "PYTHON_UNSUPPORTED")
     assert "oldest supported is 3.7" in res.envelope["errors"][0]["message"]
+    # the hint says what to do; it does not repeat the message's list of usable Pythons
+    hint = res.envelope["errors"][0]["hint"]
+    assert "usable here" not in hint and "--python" in hint and "kernelenv pythons" in hint, hint
     assert not (project / ".venv").exists()
 
 

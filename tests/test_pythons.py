@@ -176,6 +176,8 @@ def test_too_old_pythons_name_the_oldest_supported(found, jupyter, cli, tmp_path
     res = cli("create", project, "--python", old[0].info.short, "--json", env={"PYENV_ROOT": REAL_ENV["PYENV_ROOT"]})
     assert res.rc == 1 and res.codes == ["PYTHON_UNSUPPORTED"], res
     assert "3.7" in res.envelope["errors"][0]["message"] and not (project / ".venv").exists()
+    hint = res.envelope["errors"][0]["hint"]  # what to do, without the message's list again
+    assert "usable here" not in hint and "--python" in hint and "kernelenv pythons" in hint, hint
     res = cli("create", project, "--python", old[0].path, "--json", env={"PYENV_ROOT": REAL_ENV["PYENV_ROOT"]})
     assert res.codes == ["PYTHON_UNSUPPORTED"], res
     newest = supported(found)[0].info

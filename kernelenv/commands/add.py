@@ -46,7 +46,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         if "ipykernel" in {c["name"] for c in done["changed"] + done["added"]}:
             provision.warm(ctx, found.venv, info, harvest=False, durations=durations)
         own = packageops.recorded_after(pf, add=packages)
-        ctx.progress("lock", "updating kernelenv.lock", 2, 3)
+        if lockfile.path_in(project).exists():  # no lock: nothing to update, say nothing
+            ctx.progress("lock", "updating kernelenv.lock", 2, 3)
         unchanged = not any(done.values()) and own == list(pf.settings.get("packages", []))
         try:
             made = None if unchanged else packageops.relock(ctx, found, own)

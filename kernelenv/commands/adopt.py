@@ -35,12 +35,10 @@ def _targets(ctx: Context, paths: list[Path]) -> list[Path]:
     """The notebooks to adopt, each once (by real path), in a stable order."""
     for p in paths:
         if not os.path.exists(p):  # (never raises: a too-long or NUL-holding name is "not there")
-            raise OperationError("USAGE", f"{p} does not exist", hint="name notebooks or folders that exist", path=p)
+            raise OperationError("USAGE", f"{p} does not exist", path=p,
+                                 hint="name notebooks or folders that exist (a relative path is from the current folder)")
     if not paths:
-        if not os.path.isdir(ctx.project):
-            raise OperationError("PROJECT_NOT_FOUND", f"project folder {ctx.project} does not exist or is not a folder",
-                                 project=ctx.project)
-        paths = [ctx.project]
+        paths = [ctx.require_project()]
     found: list[Path] = []
     for p in paths:
         found += nbrun.notebook_files(p, recursive=True) if os.path.isdir(p) else [p]

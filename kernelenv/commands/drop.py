@@ -50,7 +50,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         done = packageops.changes(before, after)
         broken = [c.to_json() for c in (backend.check(found.python)[0] if present else [])
                   if requirements.names([c.requirement]) & set(present)]
-        ctx.progress("lock", "updating kernelenv.lock", 2, 3)
+        if lockfile.path_in(project).exists():  # no lock: nothing to update, say nothing
+            ctx.progress("lock", "updating kernelenv.lock", 2, 3)
         unchanged = not present and own == list(pf.settings.get("packages", []))
         made = None if unchanged else packageops.relock(ctx, found, own, exclude=names)
         ctx.progress("record", "updating the project file", 3, 3)
