@@ -23,13 +23,16 @@ from __future__ import annotations
 import ast
 import asyncio
 import atexit
+import contextlib
 import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -534,5 +537,61 @@ async def run_many(items: list[Notebook], spec: kernelspec.Spec, search_path: li
                 f"FAILED ({r['error']['ename']})" if n == 1 else f"FAILED ({n} cells)")
             say("verify", f"{item.path.name} {verdict} in {r['duration']:.1f} s", done, total)
 
-    await asyncio.gather(*(one(i, it) for i, it in enumerate(items)))
+    tasks = [asyncio.ensure_future(one(i, it)) for i, it in enumerate(items)]
+    with _stopped_by_signals(tasks) as interrupted:
+        await asyncio.wait(tasks)
+    if interrupted:  # Ctrl-C or an editor's SIGTERM: every kernel was stopped; the CLI says INTERRUPTED
+        raise KeyboardInterrupt
+    for task in tasks:
+        task.result()  # a bug in a run: raised, not lost
     return rows
+
+
+@contextlib.contextmanager
+def _stopped_by_signals(tasks: Sequence[asyncio.Future[Any]]) -> Iterator[list[int]]:
+    """SIGINT and SIGTERM cancel every run (each stops its kernel on the way out); yields the signals
+    received. nbclient installs handlers of its own on the loop for each notebook (the last one
+    started wins, and it stops that notebook's kernel alone, after which the other runs go on and
+    the process never ends): while this holds, the loop refuses them (nbclient expects that off the
+    main thread) and keeps these. While stopping, asyncio's "exception was never retrieved"
+    reports of nbclient's own tasks are dropped: they are the runs being cancelled."""
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+    ours = (signal.SIGINT, signal.SIGTERM)
+    add, remove = loop.add_signal_handler, loop.remove_signal_handler
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        for task in tasks:
+            task.cancel()
+
+    def refuse_add(signum: int, callback: Callable[..., object], *args: Any) -> None:
+        if signum in ours:
+            raise RuntimeError("kernelenv stops every notebook run on this signal")
+        add(signum, callback, *args)
+
+    def refuse_remove(signum: int) -> bool:
+        return False if signum in ours else remove(signum)
+
+    def quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if not received:
+            loop.default_exception_handler(context)
+
+    installed = []
+    for signum in ours:
+        try:
+            add(signum, stop, signum)
+            installed.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no such signal here
+            pass
+    if installed:
+        loop.add_signal_handler = refuse_add  # type: ignore[method-assign, assignment]
+        loop.remove_signal_handler = refuse_remove  # type: ignore[method-assign, assignment]
+    loop.set_exception_handler(quiet)
+    try:
+        yield received
+    finally:
+        if installed:
+            del loop.add_signal_handler, loop.remove_signal_handler  # the class's methods again
+        for signum in installed:
+            remove(signum)

@@ -205,3 +205,40 @@ def test_dl_profile_runs_all_four_notebooks(jupyter, cli, tmp_path):
     nb = nbformat.read(rows["03-tensorflow"]["output"], as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "TensorFlow 2." in printed and "CPUs:" in printed
+
+
+def test_ctrl_c_stops_verify_with_interrupted_and_no_kernel_left(jupyter, cli, tmp_path):
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during verify: exit 130 with
+    INTERRUPTED, no notebook started after it, no traceback, and every kernel it started stopped.
+    Before: the running notebook was reported FAILED (KeyboardInterrupt), the others still ran, exit 1,
+    and asyncio printed 'Task exception was never retrieved'."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    project = make_project(tmp_path, "stop")
+    assert cli("create", project, "--json").rc == 0
+    folder = tmp_path / "nbs"
+    for name in ("a", "b", "c", "d", "e"):
+        _write_nb(folder / f"{name}.ipynb",
+                  f"import os, time\nopen({str(folder / (name + '.pid'))!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)")
+    child = subprocess.Popen([sys.executable, "-m", "kernelenv", "verify", str(project), "--notebooks", str(folder),
+                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (folder / "a.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert (folder / "a.pid").exists(), "the first notebook never ran"
+    time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 130, (out, err)
+    assert [e["code"] for e in json.loads(out)["errors"]] == ["INTERRUPTED"]
+    assert "Traceback" not in err and "never retrieved" not in err, err
+    assert not (folder / "e.pid").exists(), "notebooks ran after Ctrl-C"  # at most cpu_count run at once
+    pids = [int(f.read_text()) for f in folder.glob("*.pid") if f.read_text()]
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()], "a kernel outlived verify"
