@@ -480,6 +480,33 @@ def _on_sigterm(signum: int, frame: object) -> None:  # an editor cancelling us:
     raise KeyboardInterrupt
 
 
+def _suggest(parser: argparse.ArgumentParser, verb: str, message: str) -> str:
+    """A usage error about a mistyped verb or option, with the close match it was probably meant as."""
+    import difflib
+    import re
+
+    choice = re.search(r"argument VERB: invalid choice: '([^']*)'", message)
+    if choice:
+        close = difflib.get_close_matches(choice.group(1), sorted(_verbs(parser)), n=1)
+        return f"kernelenv: unknown verb {choice.group(1)!r}" + (f"; did you mean {close[0]}?" if close else "")
+    unknown = re.search(r"unrecognized arguments: (.*)$", message)
+    if unknown and verb != "kernelenv":
+        options = [o for a in _subparser(parser, verb)._actions for o in a.option_strings if o.startswith("--")]
+        guesses = [g for arg in unknown.group(1).split() if arg.startswith("--")
+                   for g in difflib.get_close_matches(arg.split("=", 1)[0], options, n=1)]
+        return f"kernelenv {verb}: unrecognized arguments: {unknown.group(1)}" + (
+            f"; did you mean {', '.join(dict.fromkeys(guesses))}?" if guesses else "")
+    return message
+
+
+def _subparser(parser: argparse.ArgumentParser, verb: str) -> argparse.ArgumentParser:
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[verb]
+            return found
+    return parser
+
+
 def _verbs(parser: argparse.ArgumentParser) -> set[str]:
     for action in parser._subparsers._group_actions if parser._subparsers else ():
         if isinstance(action, argparse._SubParsersAction):
@@ -514,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         verb = args.verb
         result = args.handler(args, renderer)
     except OperationError as exc:
+        if exc.info.code == "USAGE":
+            exc.info.message = _suggest(parser, verb, exc.info.message)
         if exc.info.code == "USAGE" and verb != "kernelenv" and exc.info.hint == "see `kernelenv --help`":
             exc.info.hint = f"see `kernelenv {verb} --help`"
         result = Result(verb, errors=[exc.info], ok=False)

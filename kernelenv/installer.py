@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -73,6 +74,23 @@ def _lock_failure(done: proc.Completed, name: str, offline: bool) -> OperationEr
     return proc.failure(done, "INSTALL_FAILED", f"{name} sync", hint=hint, installer=name)
 
 
+_NOT_FOUND = (  # how uv and pip say that the index has no package of that name
+    re.compile(r"Because (\S+) was not found in the package registry"),
+    re.compile(r"No matching distribution found for ([A-Za-z0-9._-]+)"),
+)
+
+
+def _install_checked(argv: list[str], name: str, requirements: list[str], **kw: object) -> None:
+    """Run an install; INSTALL_FAILED names the package the index does not have (a typo, most often)."""
+    done = _run(argv, name, **kw)
+    if done.ok:
+        return
+    missing = next((m.group(1) for rx in _NOT_FOUND for m in [rx.search(done.stderr + done.stdout)] if m), None)
+    hint = (f"no package named {missing!r} on the index: check its spelling (https://pypi.org/project/{missing}/)"
+            if missing else None)
+    raise proc.failure(done, "INSTALL_FAILED", f"{name} install", hint=hint, installer=name, requirements=requirements)
+
+
 class Uv:
     name = "uv"
 
@@ -88,8 +106,7 @@ class Uv:
     def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
         args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
         if args:
-            proc.run_checked([self.exe, "pip", "install", "--python", str(python), *args], code="INSTALL_FAILED",
-                             what="uv install", details={"installer": "uv", "requirements": args},
+            _install_checked([self.exe, "pip", "install", "--python", str(python), *args], "uv", args,
                              timeout=3600, on_line=on_line, env=self._env(python))
 
     def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
@@ -235,9 +252,8 @@ class Pip:
     def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
         args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
         if args:
-            proc.run_checked(self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", *args),
-                             code="INSTALL_FAILED", what="pip install", details={"installer": "pip", "requirements": args},
-                             timeout=3600, on_line=on_line)
+            _install_checked(self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", *args),
+                             "pip", args, timeout=3600, on_line=on_line)
 
     def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
         argv = self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", "--require-hashes",

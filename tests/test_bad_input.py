@@ -113,6 +113,7 @@ def test_package_that_does_not_exist_new_project(jupyter, cli, tmp_path):
     res = cli("create", project, "--with", "no-such-package-kernelenv", "--json")
     one_line_error(res, "INSTALL_FAILED")
     assert "no-such-package-kernelenv" in res.envelope["errors"][0]["message"]
+    assert "check its spelling" in res.envelope["errors"][0]["hint"]  # the usual cause: a typo
     assert not (project / ".venv").exists()
     assert not (jupyter.kernels / "demo").exists()
     assert [k for k in run_cli("list", "--json").data["kernels"] if k["owned"]] == []
@@ -228,3 +229,17 @@ def test_usage_errors_are_envelopes_too(jupyter, cli):
     assert res.rc == 2 and res.codes == ["USAGE"]
     res = cli("frobnicate", "--json")
     assert res.rc == 2 and res.codes == ["USAGE"]
+
+
+def test_a_mistyped_verb_or_option_names_what_was_meant(cli):
+    """`kernelenv crete` and `kernelenv create --pyton 3.11`: one USAGE line naming the close match
+    (before: every verb listed, and 'kernelenv: unrecognized arguments' with no verb and no guess)."""
+    r = cli("crete", "--json")
+    assert r.rc == 2, r
+    err = r.envelope["errors"][0]
+    assert err["code"] == "USAGE" and "did you mean create?" in err["message"] and "\n" not in err["message"], err
+    r = cli("create", "--pyton", "3.11", "--json")
+    err = r.envelope["errors"][0]
+    assert r.rc == 2 and err["code"] == "USAGE", r
+    assert err["message"].startswith("kernelenv create: unrecognized arguments: --pyton") and "did you mean --python?" in err["message"]
+    assert "create --help" in err["hint"]
