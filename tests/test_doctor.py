@@ -170,3 +170,16 @@ def test_duplicate_display_name_and_shadowed(project, tmp_path, cli, jupyter):
 def test_unknown_target(cli, tmp_path):
     r = doctor(cli, "no-such-kernel")
     assert r.rc == 1 and r.codes == ["KERNEL_NOT_FOUND"]
+
+
+def test_conflict_in_a_locked_project_is_fixed_by_sync(project, cli):
+    """A project with kernelenv.lock: the conflict's fix is `kernelenv sync` (the lock stays true), not a pip
+    install that moves the venv away from its lock (before: `python -m pip install 'python-dateutil>=2.8.2'`)."""
+    assert cli("lock", project, "--json").rc == 0
+    py = project / ".venv" / "bin" / "python"
+    subprocess.run([uv_binary(), "pip", "install", "--python", str(py), "--no-deps", "python-dateutil==2.8.1"], check=True, capture_output=True)
+    r = doctor(cli, project)
+    assert r.rc == 1 and "conflict" in codes(r), r
+    assert fix_for(r, "conflict") == f"kernelenv sync {project}"
+    run_fix(cli, fix_for(r, "conflict"))
+    assert doctor(cli, project).rc == 0

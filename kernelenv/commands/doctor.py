@@ -247,7 +247,7 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
         found, err = backend.check(Path(argv0))
         out["conflicts"] = [c.to_json() for c in found]
         if found:
-            problems.append(_conflict_problem(Path(argv0), found))
+            problems.append(_conflict_problem(row, Path(argv0), found))
         elif err:
             out["conflicts_error"] = err
     duplicate = _display_name_problem(row, venv, argv0, dup_names)
@@ -396,8 +396,9 @@ def _vscode_problems(row: KernelRow) -> list[dict[str, Any]]:
     return out
 
 
-def _conflict_problem(python: Path, found: list[installer.Conflict]) -> dict[str, Any]:
-    """One install command satisfying every unmet requirement (specifiers of one package merged)."""
+def _conflict_problem(row: KernelRow, python: Path, found: list[installer.Conflict]) -> dict[str, Any]:
+    """The fix of unmet requirements: `kernelenv sync` where the project has a lock (it stays true), else one
+    install command satisfying every unmet requirement (specifiers of one package merged)."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
@@ -414,6 +415,8 @@ def _conflict_problem(python: Path, found: list[installer.Conflict]) -> dict[str
         name, spec = merged.get(key, (req.name, SpecifierSet()))
         merged[key] = (name, spec & req.specifier)
     text = "; ".join(f"{p} needs {', '.join(v)}" for p, v in by_pkg.items())
+    if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
+        return _problem(Reason.CONFLICT, {"text": text}, _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock"))
     fix = installer.install_command(python, [f"{n}{s}" for n, s in merged.values()])
     return _problem(Reason.CONFLICT, {"text": text}, _fix(fix))
 
