@@ -148,3 +148,12 @@ def test_base_image_and_the_python_check(locked, cli):
             assert "kernelenv.lock is for Python 3.12, this base image has Python 3.11" in done.stderr
     assert cli("export", locked, "--format", "requirements", "--base-image", "x:1", "--json").codes == ["USAGE"]
     assert cli("export", locked, "--format", "dockerfile", "--base-image", "Not An Image", "--json").codes == ["USAGE"]
+
+
+def test_enterprise_gateway_without_a_container_kernel_says_what_to_build(locked, cli):
+    """No container kernel and no --image: KERNEL_NOT_FOUND (exit 1: the arguments are fine), the hint names
+    `kernelenv container PROJECT` (before: USAGE, exit 2, and a hint without the project)."""
+    r = cli("export", locked, "--format", "enterprise-gateway", "--json")
+    assert r.rc == 1 and r.codes == ["KERNEL_NOT_FOUND"], r
+    assert f"kernelenv container {locked}" in r.envelope["errors"][0]["hint"]
+    assert not (locked / "enterprise-gateway").exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 from .. import containers, files, gateway, images, kernels, kernelspec, lockfile
@@ -97,8 +98,9 @@ def _gateway_targets(ctx: Context, lock: lockfile.Lock, folder: Path, image: str
     """(targets, extra data) of ``--format enterprise-gateway``."""
     image = image or _kernel_image(ctx)
     if image is None:
-        raise OperationError("USAGE", f"{ctx.project} has no container kernel whose image EG's specs could extend",
-                             hint="build one with `kernelenv container`, or name an image with --image")
+        raise OperationError("KERNEL_NOT_FOUND", f"{ctx.project} has no container kernel whose image EG's specs could extend",
+                             hint=f"build one with `kernelenv container {shlex.quote(str(ctx.project))}`, or name an image with --image",
+                             project=ctx.project)
     marker = f"{MARKER} --format enterprise-gateway` from kernelenv.lock (Python {lock.python})"
     eg_image = gateway.eg_image(image)
     base = kernelspec.slug(ctx.project.name)
