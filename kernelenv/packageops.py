@@ -174,3 +174,24 @@ def refuse_drop(names: set[str], pf: ProjectFile, kernel_chain: dict[str, str] |
                 f"{name} comes with the project file's profile {profile!r} ({pf.path}): the next create installs it again",
                 hint="choose a smaller profile first (kernelenv init --profile minimal)", package=name, file=pf.path,
             )
+
+
+def report(found: ProjectEnv, python_version: str, installer_name: str, requested: list[str], recorded_in: Path | None,
+           recorded: bool, own: list[str], made: locking.Made | None, restart_needed: dict[str, Any],
+           durations: dict[str, float]) -> dict[str, Any]:
+    """The fields add and drop both report (each adds what it alone did)."""
+    return {
+        "project": found.project,
+        "venv": found.venv,
+        "python": python_version,
+        "installer": installer_name,
+        "requested": requested,
+        "project_file": recorded_in,
+        "recorded": recorded,
+        "packages": own,
+        "lock": made.path if made else None,
+        "lock_changed": bool(made and made.changed),
+        "restart": restart_needed,
+        "kernel": found.kernel.name if found.kernel else None,
+        "durations": durations,
+    }

@@ -59,24 +59,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         path, recorded = packageops.record(project, pf, own)
     durations["total"] = round(time.monotonic() - t0, 3)
     restart = packageops.restart(found, done)
-    data = {
-        "project": project,
-        "venv": found.venv,
-        "python": info.version_str,
-        "installer": backend.name,
-        "requested": packages,
-        "installed": done["added"],
-        "changed": done["changed"],
-        "removed": done["removed"],
-        "project_file": path,
-        "recorded": recorded,
-        "packages": own,
-        "lock": made.path if made else None,
-        "lock_changed": bool(made and made.changed),
-        "restart": restart,
-        "kernel": found.kernel.name if found.kernel else None,
-        "durations": durations,
-    }
+    data = packageops.report(found, info.version_str, backend.name, packages, path, recorded, own, made, restart, durations)
+    data.update({"installed": done["added"], "changed": done["changed"], "removed": done["removed"]})
     return Result("add", data, messages=[f"note: {restart['message']}"] if restart["needed"] else [])
 
 

@@ -58,24 +58,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         path, recorded = packageops.record(project, pf, own)
     durations["total"] = round(time.monotonic() - t0, 3)
     restart = packageops.restart(found, done)
-    data = {
-        "project": project,
-        "venv": found.venv,
-        "python": info.version_str,
-        "installer": backend.name,
-        "requested": packages,
-        "removed": done["removed"],
-        "not_found": not_found,
-        "broken": broken,
-        "project_file": path,
-        "recorded": recorded,
-        "packages": own,
-        "lock": made.path if made else None,
-        "lock_changed": bool(made and made.changed),
-        "restart": restart,
-        "kernel": found.kernel.name if found.kernel else None,
-        "durations": durations,
-    }
+    data = packageops.report(found, info.version_str, backend.name, packages, path, recorded, own, made, restart, durations)
+    data.update({"removed": done["removed"], "not_found": not_found, "broken": broken})
     messages = [f"warning: {n} is not installed in {found.venv} nor in the project file" for n in not_found]
     messages += [f"warning: {b['package']} needs {b['requirement']}, which is no longer installed" for b in broken]
     if restart["needed"]:
