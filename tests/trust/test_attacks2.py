@@ -1,0 +1,98 @@
+"""A second, independent attack on kernelenv's trust guarantees (task H8): what was merged after the
+first one (installed templates and hard-linked clones, run/shell/add/drop, team kernels, Python 3.7).
+
+Each test is one sequence a user can really run, with the real CLI (``python -m kernelenv``), real
+venvs and an isolated HOME/Jupyter/cache (the ``jupyter`` fixture); its docstring says the sequence
+and what went wrong before the fix. The invariant attacked throughout: nothing done in or for one
+project changes a byte, a mode or an owner of another project's venv, of kernelenv's templates or
+of any other file of the user's.
+"""
+from __future__ import annotations
+
+import grp
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Jupyter, make_project, run_cli
+
+from kernelenv import venv as venvmod
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="Unix modes, groups and hard links")
+
+
+def _files(venv: Path) -> dict[str, os.stat_result]:
+    """Every regular file under ``venv``: its venv-relative path and lstat."""
+    out = {}
+    for root, _, names in os.walk(venv):
+        for n in names:
+            p = os.path.join(root, n)
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode):
+                out[os.path.relpath(p, venv)] = st
+    return out
+
+
+def _team_python() -> str | None:
+    """An interpreter every member of a group can run (not one under a private home), or None."""
+    for cand in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _a_group() -> str:
+    """A group this user may give files to: another one than its own when it is root (so a chgrp shows)."""
+    if os.geteuid() == 0:
+        for g in grp.getgrall():
+            if g.gr_gid != os.getegid():
+                return g.gr_name
+    return grp.getgrgid(os.getegid()).gr_name
+
+
+@pytest.fixture
+def reachable(tmp_path, monkeypatch):
+    """An isolated HOME/Jupyter/cache under a folder every user may pass (a pytest tmp_path is 0700,
+    which a team kernel's members could not reach): (root, its Jupyter folders)."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="kenv-h8-", dir="/tmp"))
+    os.chmod(root, 0o755)
+    j = Jupyter(root / "iso")
+    for k, v in j.env().items():
+        monkeypatch.setenv(k, v)
+    yield root, j
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(reachable):
+    """``create A; create T --group G --python /usr/bin/python3`` (same Python, so the same wheels).
+
+    Before: uv hard-links the packages' files from its cache into both venvs (and A may be a clone
+    of a template, linked to it), and giving T to the group chmod-ed and chgrp-ed those very inodes:
+    a file of A's ``ipykernel`` went from 644 root:root to 640 root:G, as did uv's cache, the
+    template and every other venv with that file. With two teams, the second ``--group`` took the
+    first team's files away from its members (their kernel could no longer import). Now a team's
+    venv owns every file it gives away (a file with other links is copied first)."""
+    python = _team_python()
+    if python is None:
+        pytest.skip("no interpreter outside a private home")
+    root, _ = reachable
+    a, t = make_project(root, "A"), make_project(root, "T")
+    r = run_cli("create", a, "--python", python, "--json")
+    assert r.rc == 0, r
+    before = {rel: (st.st_ino, stat.S_IMODE(st.st_mode), st.st_gid) for rel, st in _files(a / ".venv").items()}
+    r = run_cli("create", t, "--python", python, "--group", _a_group(), "--json")
+    assert r.rc == 0, r
+    after = {rel: (st.st_ino, stat.S_IMODE(st.st_mode), st.st_gid) for rel, st in _files(a / ".venv").items()}
+    changed = [rel for rel in before if before[rel] != after.get(rel)]
+    assert not changed, f"{len(changed)} files of A changed by T's --group, e.g. {changed[:3]}"
+    a_inodes = {v[0] for v in after.values()}
+    shared = [rel for rel, st in _files(t / ".venv").items() if st.st_ino in a_inodes]
+    assert not shared, f"{len(shared)} files of the team venv are A's inodes, e.g. {shared[:3]}"
+    linked = [rel for rel, st in _files(t / ".venv").items() if st.st_nlink > 1]
+    assert not linked, f"{len(linked)} files of the team venv have other links, e.g. {linked[:3]}"
