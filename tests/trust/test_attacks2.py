@@ -96,3 +96,26 @@ def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(rea
     assert not shared, f"{len(shared)} files of the team venv are A's inodes, e.g. {shared[:3]}"
     linked = [rel for rel, st in _files(t / ".venv").items() if st.st_nlink > 1]
     assert not linked, f"{len(linked)} files of the team venv have other links, e.g. {linked[:3]}"
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="by design: uv (UV_LINK_MODE=hardlink, its default) and templates hard-link the "
+                   "packages' files into every venv, so a write in place through one link is seen by all (README "
+                   "'What is linked'); only copies or reflinks (UV_LINK_MODE=copy/clone) would keep venvs apart")
+def test_an_edit_in_place_in_one_projects_site_packages_leaves_another_project_alone(jupyter, tmp_path):
+    """``create A; create B`` (B cloned from the template A's create made); in A, an editor that keeps
+    hard links (vim's backupcopy=auto, VS Code, ``open(f, 'r+')``) adds a debug line to
+    ``site-packages/traitlets/utils/__init__.py``. B's file has that line too (and ``chmod`` in A
+    changes B's mode the same way): the next create refuses the changed template, but A's change
+    already is in B, in the template and in uv's cache."""
+    a, b = make_project(tmp_path, "A"), make_project(tmp_path, "B")
+    for p in (a, b):
+        r = run_cli("create", p, "--json")
+        assert r.rc == 0, r
+    rel = Path("traitlets") / "utils" / "__init__.py"
+    fa, fb = venvmod.site_packages(a / ".venv")[0] / rel, venvmod.site_packages(b / ".venv")[0] / rel
+    before = fb.read_bytes()
+    with open(fa, "r+b") as f:
+        f.seek(0, os.SEEK_END)
+        f.write(b"\nprint('debugging A')\n")
+    assert fb.read_bytes() == before
