@@ -54,6 +54,13 @@ def _a_group() -> str:
 
 
 @pytest.fixture
+def own_uv_cache(tmp_path, monkeypatch):
+    """A uv cache of this test's own: the attacks below change (or, when they find the bug, changed)
+    files uv hard-links from its cache, which must never be the cache other tests share."""
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
+
+
+@pytest.fixture
 def reachable(tmp_path, monkeypatch):
     """An isolated HOME/Jupyter/cache under a folder every user may pass (a pytest tmp_path is 0700,
     which a team kernel's members could not reach): (root, its Jupyter folders)."""
@@ -69,7 +76,7 @@ def reachable(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(reachable):
+def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(reachable, own_uv_cache):
     """``create A; create T --group G --python /usr/bin/python3`` (same Python, so the same wheels).
 
     Before: uv hard-links the packages' files from its cache into both venvs (and A may be a clone
@@ -102,7 +109,7 @@ def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(rea
 @pytest.mark.xfail(strict=True, reason="by design: uv (UV_LINK_MODE=hardlink, its default) and templates hard-link the "
                    "packages' files into every venv, so a write in place through one link is seen by all (README "
                    "'What is linked'); only copies or reflinks (UV_LINK_MODE=copy/clone) would keep venvs apart")
-def test_an_edit_in_place_in_one_projects_site_packages_leaves_another_project_alone(jupyter, tmp_path):
+def test_an_edit_in_place_in_one_projects_site_packages_leaves_another_project_alone(jupyter, tmp_path, own_uv_cache):
     """``create A; create B`` (B cloned from the template A's create made); in A, an editor that keeps
     hard links (vim's backupcopy=auto, VS Code, ``open(f, 'r+')``) adds a debug line to
     ``site-packages/traitlets/utils/__init__.py``. B's file has that line too (and ``chmod`` in A
