@@ -420,10 +420,13 @@ class Store:
 
     def __init__(self, cache_dir: Path):
         self.root = files.private_dir(files.private_subdir(cache_dir, "templates"))
+        self.keys, self.requests = self._read()
+        self._forgotten: set[str] = set()  # templates this run deleted (another run's index may still name them)
+
+    def _read(self) -> tuple[dict[str, str], dict[str, str]]:
         data = _trusted_json(self.root / INDEX)
         ok = isinstance(data, dict) and data.get("format") == FORMAT
-        self.keys: dict[str, str] = dict(data.get("keys") or {}) if ok else {}
-        self.requests: dict[str, str] = dict(data.get("requests") or {}) if ok else {}
+        return (dict(data.get("keys") or {}) if ok else {}), (dict(data.get("requests") or {}) if ok else {})
 
     def manifest(self, tid: str | None, key: str | None = None) -> dict[str, Any] | None:
         if not tid or not re.fullmatch(r"[0-9a-f]{16,64}", tid):
@@ -438,10 +441,27 @@ class Store:
         return man
 
     def save(self) -> None:
-        data = {"format": FORMAT, "keys": self.keys, "requests": self.requests}
-        files.write_atomic(self.root / INDEX, json.dumps(data), 0o600)
+        """Write the index, merged with what other runs saved since this one read it (under a lock):
+        a run that made a template while another made one keeps its entry. Entries whose template
+        folder is gone are dropped. Not saved when another run holds the lock too long (only speed is lost)."""
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(self.root / ".index.lock"), timeout=60):
+                keys, requests = self._read()
+                keys = {k: v for k, v in keys.items() if v not in self._forgotten}
+                keys.update(self.keys)
+                keys = {k: v for k, v in keys.items() if re.fullmatch(r"[0-9a-f]{16,64}", v) and (self.root / v).is_dir()}
+                requests.update(self.requests)
+                requests = {r: k for r, k in requests.items() if k in keys}
+                self.keys, self.requests = keys, requests
+                data = {"format": FORMAT, "keys": keys, "requests": requests}
+                files.write_atomic(self.root / INDEX, json.dumps(data), 0o600)
+        except Timeout:
+            pass
 
     def forget(self, tid: str) -> None:
+        self._forgotten.add(tid)
         self.keys = {k: v for k, v in self.keys.items() if v != tid}
         shutil.rmtree(self.root / tid, ignore_errors=True)
 

@@ -126,3 +126,31 @@ def test_an_edit_in_place_in_one_projects_site_packages_leaves_another_project_a
         f.seek(0, os.SEEK_END)
         f.write(b"\nprint('debugging A')\n")
     assert fb.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_two_creates_making_templates_at_once_both_keep_theirs(jupyter, tmp_path):
+    """``create A & create B --with toolz`` at once (an empty template cache), then ``create C``
+    and ``create D --with toolz``.
+
+    Before: each run read the template index when it started and wrote back its own copy when it
+    finished, so the second write dropped the first run's entry: its template (a whole venv) was
+    left unnamed on disk for a day and the next create of that request installed and made a
+    third one. Now the index is re-read and merged under a lock when saved: C and D are clones."""
+    import subprocess
+
+    projects = [make_project(tmp_path, n) for n in ("A", "B", "C", "D")]
+    runs = [subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(p), *extra, "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for p, extra in ((projects[0], []), (projects[1], ["--with", "toolz"]))]
+    for run in runs:
+        out, _ = run.communicate(timeout=900)
+        assert run.returncode == 0, out
+    root = jupyter.home / ".cache" / "kernelenv" / "templates"
+    made = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert len(made) == 2, made
+    for p, extra in ((projects[2], []), (projects[3], ["--with", "toolz"])):
+        r = run_cli("create", p, *extra, "--json")
+        assert r.rc == 0, r
+    now = sorted(p.name for p in root.iterdir() if p.is_dir())
+    assert now == made, f"a create made another template: {sorted(set(now) - set(made))}"
