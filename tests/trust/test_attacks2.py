@@ -154,3 +154,30 @@ def test_two_creates_making_templates_at_once_both_keep_theirs(jupyter, tmp_path
         assert r.rc == 0, r
     now = sorted(p.name for p in root.iterdir() if p.is_dir())
     assert now == made, f"a create made another template: {sorted(set(now) - set(made))}"
+
+
+@pytest.mark.slow
+def test_add_to_a_team_venv_gives_what_it_installed_to_the_group(reachable, own_uv_cache):
+    """``create T --group G --python /usr/bin/python3; kernelenv add toolz --project T``.
+
+    Before: ``sync`` gave what its installer added to the group, ``add`` did not: toolz's files
+    kept the owner's group and were uv's cache inodes (hard links), outside the contract of a
+    team's venv ("everything under it the group's, nobody's else"); a later ``--group`` run
+    would then have had to change uv's cache to give them. Now ``add`` (and ``drop``) give the
+    venv to its group again, as ``sync`` does."""
+    python = _team_python()
+    if python is None:
+        pytest.skip("no interpreter outside a private home")
+    root, _ = reachable
+    t = make_project(root, "T")
+    group = _a_group()
+    r = run_cli("create", t, "--python", python, "--group", group, "--json")
+    assert r.rc == 0, r
+    r = run_cli("add", "toolz", "--project", t, "--json")
+    assert r.rc == 0, r
+    gid = grp.getgrnam(group).gr_gid
+    site = venvmod.site_packages(t / ".venv")[0]
+    toolz = {rel: st for rel, st in _files(site).items() if rel.startswith("toolz")}
+    assert toolz
+    wrong = [rel for rel, st in toolz.items() if st.st_gid != gid or st.st_nlink > 1 or st.st_mode & 0o007]
+    assert not wrong, f"{len(wrong)} of toolz's files are not the group's alone, e.g. {wrong[:3]}"
