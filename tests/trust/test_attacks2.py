@@ -181,3 +181,38 @@ def test_add_to_a_team_venv_gives_what_it_installed_to_the_group(reachable, own_
     assert toolz
     wrong = [rel for rel, st in toolz.items() if st.st_gid != gid or st.st_nlink > 1 or st.st_mode & 0o007]
     assert not wrong, f"{len(wrong)} of toolz's files are not the group's alone, e.g. {wrong[:3]}"
+
+
+@pytest.mark.slow
+def test_a_uv_cache_filled_at_umask_002_still_gives_templates(jupyter, tmp_path, own_uv_cache):
+    """The user's own ``uv pip install ipykernel`` at umask 002 (Debian and Ubuntu's default for a
+    user with a private group) fills uv's cache with 0664 files; then ``create A; create B``.
+
+    Before: the template linked those files' inodes nowhere (group-writable: copied instead, as
+    designed) but then refused every such copy at clone time ("not a file of yours that only you
+    can write"), so each create built a whole template, threw it away and installed as before:
+    templates never worked for that user and every create paid for a template build. Now a copied
+    file is trusted by the sha256 its manifest recorded (the bytes checked are the bytes written,
+    with the group/other write bits cleared), and B is a clone."""
+    import subprocess
+
+    throw = tmp_path / "throwaway"
+    old = os.umask(0o002)
+    try:
+        for argv in (["venv", "-q", str(throw)], ["pip", "install", "-q", "--python", str(throw / "bin" / "python"),
+                                                   "ipykernel", "pip"]):
+            done = subprocess.run([sys.executable, "-m", "uv", *argv], capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+    finally:
+        os.umask(old)
+    a, b = make_project(tmp_path, "A"), make_project(tmp_path, "B")
+    for p in (a, b):
+        r = run_cli("create", p, "--json")
+        assert r.rc == 0, r
+    root = jupyter.home / ".cache" / "kernelenv" / "templates"
+    assert [p.name for p in root.iterdir() if p.is_dir()], "no template was kept"
+    mark = venvmod.read_mark(b / ".venv") or {}
+    assert mark.get("template"), "B was installed, not cloned"
+    bad = [f"{oct(stat.S_IMODE(st.st_mode))} {rel}" for rel, st in _files(b / ".venv").items()
+           if st.st_nlink == 1 and st.st_mode & 0o022]
+    assert not bad, f"B's own files are group/other writable: {bad[:3]}"
