@@ -66,10 +66,20 @@ def copy_atomic(src: Path, dest: Path, mode: int = 0o644) -> None:
 
     ``src`` is opened without following a final symlink; ``dest`` is replaced, never written through.
     """
+    import shutil
+
     fd_src = os.open(src, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(fd_src, "rb") as f:
-        data = f.read()
-    write_atomic(dest, data, mode)
+        fd, tmp = tempfile.mkstemp(prefix=f".{fitting(dest.name, 14)}.", suffix=".tmp", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 20)  # streamed: a venv's shared libraries may be large
+            os.chmod(tmp, mode)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
 
 def private_dir(path: Path) -> Path:

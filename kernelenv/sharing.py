@@ -9,6 +9,10 @@ Contract:
   what an owner adds later stays the group's. Nobody but the owner may write, and users outside
   the group get nothing: a team's kernel is listed, started and read by its members only.
   Idempotent; kernelenv's own umask (files.safe_umask) never makes group-writable files either.
+  A regular file with other hard links (uv links the packages' files from its cache, a template
+  clone from its template) is first replaced by a copy of its own (same bytes, mode and mtime):
+  its mode and group are the inode's, so changing them would change uv's cache, the template
+  and every other venv holding that file.
 - :class:`Audience` is who besides a file's owner may reach a path: the members of one group, or
   every user. ``audience(path)`` says who can read ``path`` (a kernel.json): every user, the
   members of its group, or None (its owner and root alone).
@@ -29,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import files
 from . import venv as venvmod
 from .result import OperationError
 
@@ -150,6 +155,8 @@ def give(path: Path, group: Group) -> None:
 
 def _give_one(path: Path, gid: int) -> None:
     st = os.lstat(path)
+    if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+        st = _unshare(path, st)
     if st.st_gid != gid:
         os.lchown(path, -1, gid)
     if stat.S_ISLNK(st.st_mode):
@@ -161,6 +168,14 @@ def _give_one(path: Path, gid: int) -> None:
         want = (mode & 0o700) | 0o040 | (0o010 if mode & 0o100 else 0)
     if mode != want or st.st_gid != gid:  # chown may clear setgid: set the mode again after it
         os.chmod(path, want)
+
+
+def _unshare(path: Path, st: os.stat_result) -> os.stat_result:
+    """Replace the hard-linked file ``path`` by a copy of its own (same bytes, mode and mtime, so a
+    .pyc that records the source's mtime stays valid); the other links keep the old inode untouched."""
+    files.copy_atomic(path, path, stat.S_IMODE(st.st_mode))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
+    return os.lstat(path)
 
 
 def recorded(mark: dict | None) -> str | None:

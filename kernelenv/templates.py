@@ -38,7 +38,9 @@ What a clone links and what it writes (README "How create is fast"):
   the template was made: same inode, size, mtime (ns) and mode, owned by the user and writable
   by nobody else. A file changed in place through any link (an editor in another venv, uv's
   cache) changes the shared inode's mtime, so the template is refused, deleted and made again.
-- written fresh (copied, sha256-checked against the manifest, then fixed up): the venv's top
+- written fresh (copied, sha256-checked against the manifest, then fixed up; never group- or
+  world-writable): any file of the template that is not the user's alone (uv's cache filled at
+  umask 002 has 0664 files), the venv's top
   files (``pyvenv.cfg``), everything in ``bin/`` (console scripts get this venv's python in
   their shebang by uv's rule; activate scripts this venv's path and prompt), everything in
   ``etc/`` (Jupyter's ``--sys-prefix`` config is rewritten in place), every ``.pth`` file, and
@@ -222,14 +224,19 @@ def _record_names(path: Path, rel: str) -> set[str]:
 
 # cloning ------------------------------------------------------------------------------------
 def _trusted_bytes(path: Path, digest: str) -> bytes:
+    """The bytes of the template's regular file ``path`` when they still have the sha256 its manifest
+    (a trusted file) recorded; Refused otherwise. Who owns the file and who may write it do not
+    matter: the bytes checked are the bytes the clone writes, into a new file of its own. (A file
+    of the template others could write, one uv's cache got at umask 002, is copied for that reason
+    instead of linked; refusing it here made every such template fail and be built again.)"""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as exc:
         raise Refused(f"{path.name} cannot be read ({exc.strerror})") from None
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_mode & files.TIGHT_BITS or st.st_uid != _euid():
-            raise Refused(f"{path} is not a file of yours that only you can write")
+        if not stat.S_ISREG(st.st_mode):
+            raise Refused(f"{path} is not a regular file")
         data = f.read()
     if hashlib.sha256(data).hexdigest() != digest:
         raise Refused(f"{path} changed since the template was made")
@@ -415,10 +422,13 @@ class Store:
 
     def __init__(self, cache_dir: Path):
         self.root = files.private_dir(files.private_subdir(cache_dir, "templates"))
+        self.keys, self.requests = self._read()
+        self._forgotten: set[str] = set()  # templates this run deleted (another run's index may still name them)
+
+    def _read(self) -> tuple[dict[str, str], dict[str, str]]:
         data = _trusted_json(self.root / INDEX)
         ok = isinstance(data, dict) and data.get("format") == FORMAT
-        self.keys: dict[str, str] = dict(data.get("keys") or {}) if ok else {}
-        self.requests: dict[str, str] = dict(data.get("requests") or {}) if ok else {}
+        return (dict(data.get("keys") or {}) if ok else {}), (dict(data.get("requests") or {}) if ok else {})
 
     def manifest(self, tid: str | None, key: str | None = None) -> dict[str, Any] | None:
         if not tid or not re.fullmatch(r"[0-9a-f]{16,64}", tid):
@@ -433,10 +443,27 @@ class Store:
         return man
 
     def save(self) -> None:
-        data = {"format": FORMAT, "keys": self.keys, "requests": self.requests}
-        files.write_atomic(self.root / INDEX, json.dumps(data), 0o600)
+        """Write the index, merged with what other runs saved since this one read it (under a lock):
+        a run that made a template while another made one keeps its entry. Entries whose template
+        folder is gone are dropped. Not saved when another run holds the lock too long (only speed is lost)."""
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(self.root / ".index.lock"), timeout=60):
+                keys, requests = self._read()
+                keys = {k: v for k, v in keys.items() if v not in self._forgotten}
+                keys.update(self.keys)
+                keys = {k: v for k, v in keys.items() if re.fullmatch(r"[0-9a-f]{16,64}", v) and (self.root / v).is_dir()}
+                requests.update(self.requests)
+                requests = {r: k for r, k in requests.items() if k in keys}
+                self.keys, self.requests = keys, requests
+                data = {"format": FORMAT, "keys": keys, "requests": requests}
+                files.write_atomic(self.root / INDEX, json.dumps(data), 0o600)
+        except Timeout:
+            pass
 
     def forget(self, tid: str) -> None:
+        self._forgotten.add(tid)
         self.keys = {k: v for k, v in self.keys.items() if v != tid}
         shutil.rmtree(self.root / tid, ignore_errors=True)
 

@@ -2,7 +2,8 @@
 
 ``kernelenv add numpy 'pandas>=2'`` checks every requirement (PEP 508), the project file and the
 lock before anything is touched, then, holding the venv's lock: installs through the venv's
-installer backend (what else must move to satisfy them moves, as with ``pip install``),
+installer backend (what else must move to satisfy them moves, as with ``pip install``; a team's
+venv, ``create --group``, is then given to its group again, as ``sync`` does),
 re-locks when the project has a ``kernelenv.lock`` (kernelenv/locking.py: the lock pins what the
 venv now holds), and records the requirements in ``[tool.kernelenv] packages`` (or
 kernelenv.toml), so a teammate's ``create`` or ``sync`` gets them. A failed install changes
@@ -45,6 +46,8 @@ def run(ctx: Context, packages: list[str]) -> Result:
         done = packageops.changes(before, after)
         if "ipykernel" in {c["name"] for c in done["changed"] + done["added"]}:
             provision.warm(ctx, found.venv, info, harvest=False, durations=durations)
+        if done["added"] or done["changed"]:
+            provision.reshare(found.venv)  # a team's venv: what the installer added is the group's too (as sync)
         own = packageops.recorded_after(pf, add=packages)
         if lockfile.path_in(project).exists():  # no lock: nothing to update, say nothing
             ctx.progress("lock", "updating kernelenv.lock", 2, 3)
