@@ -208,8 +208,8 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     refuse_early(ident)
     wanted = pythons.resolve(ctx.python, cache_dir=ctx.cache_dir) if ctx.python else None
     decision = _decide(ctx, ident, plan, wanted)
-    group = plan.group or (sharing.group_for(sharing.recorded(ident.mark) or "", plan.venv)
-                           if ident.kind == Kind.OURS and sharing.recorded(ident.mark) else None)
+    recorded_group = sharing.recorded(ident.mark) if ident.kind == Kind.OURS else None
+    group = plan.group or (sharing.group_for(recorded_group, plan.venv) if recorded_group else None)
     if group is not None:
         decision = _check_shared(ctx, plan, ident, decision, wanted, group)
     swap: venvmod.Swap | None = None
@@ -218,8 +218,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     not_carried: list[str] = []
     try:
         if decision.action == "rebuild":
-            if decision.carry and ident.is_venv and plan.lock is None:
-                carry, not_carried = installer.freeze(plan.venv)
+            carry, not_carried = installer.freeze(plan.venv) if decision.carry and ident.is_venv and plan.lock is None else ([], [])
             ctx.progress("venv", f"rebuilding {plan.venv}: {decision.reason}", 1, 3)
             swap = venvmod.Swap(plan.venv, "rebuild")
             swap.aside()
@@ -238,40 +237,12 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
             assert decision.info is not None
             info = decision.info
             backend = installer.for_venv(ctx.installer, plan.venv)
-        if plan.lock is not None:
-            installed, removed = apply_lock(ctx, plan.venv, lockfile.path_in(plan.project), plan.lock, info, backend,
-                                            offline=plan.offline,
-                                            exact=made or identity.inspect(plan.venv).ours, durations=durations)
-        elif provided is not None:
-            installed, removed = provided.installed, []
-            venvmod.write_mark(plan.venv, request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
-                               installer=backend.name, template=provided.template)
-        else:
-            installed, removed = _install(ctx, plan, info, backend, made, carry, durations)
+        installed, removed = _packages(ctx, plan, info, backend, made, carry, provided, durations)
         if made or identity.inspect(plan.venv).ours:  # the user's own venv: not a mode of theirs is changed
             venvmod.tighten(plan.venv)
         venvmod.write_mark(plan.venv, state="ready", project=plan.project)
-        ctx.progress("register", f"registering kernel {plan.name}", 3, 3)
         t = time.monotonic()
-        display = plan.display_name or f"Python {info.short} ({plan.project.name})"
-        python = venvmod.python_of(plan.venv)
-        modes = specstore.TEAM_MODES if group is not None else specstore.MODES
-        resource_dir, state = _put(ctx.kernels_dir, plan, plan.name, python, info, display, modes)
-        repointed = [plan.name]
-        spec_dirs = [resource_dir]
-        for row in plan.repoint:
-            if row.kernels_dir == ctx.kernels_dir and row.name == plan.name:
-                continue
-            spec_dirs.append(_put(row.kernels_dir, plan, row.name, python, info, row.display_name, modes)[0])
-            repointed.append(row.name)
-        if group is None:
-            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
-        else:
-            venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
-        record_specs(plan.venv, [resource_dir, *(r.kernels_dir / r.name for r in plan.repoint)])
-        if group is not None:  # last, every file this run wrote is the group's to read, nobody's else
-            for path in [plan.venv, *spec_dirs]:
-                sharing.give(path, group)
+        resource_dir, state, repointed = _register(ctx, plan, info, group)
         durations["register"] = round(time.monotonic() - t, 3)
     except BaseException:
         if swap is not None:
@@ -281,14 +252,58 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         raise
     if swap is not None:
         swap.commit()
-    for row in plan.retire:  # replaced by the new name: a spec Jupyter never starts is only clutter
-        if row.name != plan.name and row.mark and kernels.same_path(row.project, plan.project):
-            specstore.remove(row.resource_dir)
+    _retire(plan)
     durations["total"] = round(time.monotonic() - t0, 3)
     return Built(info=info, venv_created=made, rebuilt=decision.reason if decision.action == "rebuild" else None,
                  installed=installed, removed=removed, installer=backend.name, resource_dir=resource_dir,
                  spec_state=state, repointed=repointed, not_carried=not_carried, recovered=recovered,
                  durations=durations)
+
+
+def _retire(plan: Plan) -> None:
+    """Remove the project's specs the new name replaces (shadowed ones: a spec Jupyter never starts is only clutter)."""
+    for row in plan.retire:
+        if row.name != plan.name and row.mark and kernels.same_path(row.project, plan.project):
+            specstore.remove(row.resource_dir)
+
+
+def _packages(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend, made: bool, carry: list[str],
+              provided: templates.Provided | None, durations: dict[str, float]) -> tuple[list[str], list[str]]:
+    """(installed, removed): the lock applied, the template's packages recorded, or the request installed."""
+    if plan.lock is not None:
+        return apply_lock(ctx, plan.venv, lockfile.path_in(plan.project), plan.lock, info, backend, offline=plan.offline,
+                          exact=made or identity.inspect(plan.venv).ours, durations=durations)
+    if provided is not None:
+        venvmod.write_mark(plan.venv, request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
+                           installer=backend.name, template=provided.template)
+        return provided.installed, []
+    return _install(ctx, plan, info, backend, made, carry, durations)
+
+
+def _register(ctx: Context, plan: Plan, info: pythons.PythonInfo, group: sharing.Group | None) -> tuple[Path, str, list[str]]:
+    """Write the kernel's spec (and re-point the specs it takes over), record them in the venv's mark and,
+    for a team, give everything this run wrote to the group, last: (resource_dir, spec state, names written)."""
+    ctx.progress("register", f"registering kernel {plan.name}", 3, 3)
+    display = plan.display_name or f"Python {info.short} ({plan.project.name})"
+    python = venvmod.python_of(plan.venv)
+    modes = specstore.TEAM_MODES if group is not None else specstore.MODES
+    resource_dir, state = _put(ctx.kernels_dir, plan, plan.name, python, info, display, modes)
+    repointed = [plan.name]
+    spec_dirs = [resource_dir]
+    for row in plan.repoint:
+        if row.kernels_dir == ctx.kernels_dir and row.name == plan.name:
+            continue
+        spec_dirs.append(_put(row.kernels_dir, plan, row.name, python, info, row.display_name, modes)[0])
+        repointed.append(row.name)
+    if group is None:
+        venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)))
+    else:
+        venvmod.write_mark(plan.venv, kernels=sorted(set(repointed)), group=group.name)
+    record_specs(plan.venv, [resource_dir, *(r.kernels_dir / r.name for r in plan.repoint)])
+    if group is not None:  # last, every file this run wrote is the group's to read, nobody's else
+        for path in [plan.venv, *spec_dirs]:
+            sharing.give(path, group)
+    return resource_dir, state, repointed
 
 
 def record_specs(venv: Path, written: list[Path]) -> None:
@@ -388,8 +403,8 @@ def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: 
                    durations: dict[str, float]) -> templates.Provided | None:
     """The new venv cloned from an installed template (templates.py), its mark set; None when no
     template applies (nothing is left at plan.venv: it is then made and installed as before)."""
-    if not isinstance(backend, installer.Uv):
-        return None
+    if not isinstance(backend, installer.Uv) or not templates.applies(plan.venv, info, backend):
+        return None  # (Python 3.7, pip, names activate would quote: said before anything is printed)
     t = time.monotonic()
     try:  # _make reports a folder that cannot be made, or one that appeared meanwhile
         plan.venv.mkdir(parents=True)
@@ -397,7 +412,7 @@ def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: 
         return None
     asked = [*BASE_PACKAGES, *plan.packages]
     extra = [] if "pip" in requirements.names(asked) else ["pip"]  # a notebook's !pip install must work
-    ctx.progress("venv", f"creating {plan.venv} with Python {info.version_str} (from a template when one matches)", 1, 3)
+    ctx.progress("venv", f"creating {plan.venv} with Python {info.version_str}", 1, 3)
     venvmod.write_mark(plan.venv, new=True, state="creating", project=plan.project, installer=backend.name)
     got = templates.provide(
         ctx.cache_dir, plan.venv, info, base_interpreter(info), backend, [*asked, *extra], plan.requirement_files,

@@ -546,20 +546,16 @@ def _clear(venv: Path) -> None:
 
 
 # the entry point ----------------------------------------------------------------------------
-def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
-            req_files: list[Path], *, offline: bool, warm: Callable[[Path], Any], warm_identity: str,
-            progress: Callable[[str], None]) -> Provided | None:
-    """Make ``venv`` (a folder holding only kernelenv's mark) from a template; None when templates do
-    not apply or fail (``venv`` is then left as it was given, for the caller to install as before).
-
-    ``base`` is the interpreter the venv is made from; ``warm(venv)`` starts making a venv's start-up
-    bytecode and returns what to ``wait`` for (or ``cancel``): bytecode.Warming.
-    Raises only what the caller must see (CACHE_UNSAFE, an interrupt).
-    """
+def applies(venv: Path, info: pythons.PythonInfo, backend: Any) -> bool:
+    """Whether a venv at ``venv`` for ``info`` installed by ``backend`` may come from a template at all
+    (uv linking from its cache, not Windows, a Python virtualenv still makes, names activate needs no quoting for)."""
     if sys.platform == "win32" or getattr(backend, "name", None) != "uv" or not backend.links_from_cache():
-        return None  # (on Windows a console script is an .exe that names its python: not fixed up here)
-    if tuple(info.version[:2]) < venvmod.VIRTUALENV_OLDEST or not plain(str(venv)) or not plain(venvmod.default_prompt(venv)):
-        return None
+        return False  # (on Windows a console script is an .exe that names its python: not fixed up here)
+    return tuple(info.version[:2]) >= venvmod.VIRTUALENV_OLDEST and plain(str(venv)) and plain(venvmod.default_prompt(venv))
+
+
+def _open_store(cache_dir: Path, venv: Path) -> Store | None:
+    """The templates store, or None where it cannot serve ``venv`` (unwritable, a name to quote, another file system)."""
     try:
         store = Store(cache_dir)
     except OperationError as exc:
@@ -573,6 +569,47 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
             return None
     except OSError:
         return None
+    return store
+
+
+def _clone_guess(store: Store, guess: dict[str, Any], venv: Path, prompt: str,
+                 waiting: Callable[[], bool]) -> tuple[dict[str, Any] | None, str | None]:
+    """Clone the template this request used last time, before the pins are known: (its manifest or None,
+    why it was refused when it had changed). While ``waiting()``, the next clone's spare tree is made."""
+    cloned: dict[str, Any] | None = None
+    refused: str | None = None
+    spare_tree = take_spare(store, guess["id"])
+    try:
+        clone(guess, venv, prompt, spare_tree)
+        cloned = guess
+    except Refused as exc:
+        _clear(venv)
+        if exc.changed:
+            refused = exc.why
+            store.forget(guess["id"])
+    finally:
+        if spare_tree is not None:
+            shutil.rmtree(spare_tree[0], ignore_errors=True)
+    if cloned is not None:
+        grow_spare(store, cloned, waiting)
+    return cloned, refused
+
+
+def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
+            req_files: list[Path], *, offline: bool, warm: Callable[[Path], Any], warm_identity: str,
+            progress: Callable[[str], None]) -> Provided | None:
+    """Make ``venv`` (a folder holding only kernelenv's mark) from a template; None when templates do
+    not apply or fail (``venv`` is then left as it was given, for the caller to install as before).
+
+    ``base`` is the interpreter the venv is made from; ``warm(venv)`` starts making a venv's start-up
+    bytecode and returns what to ``wait`` for (or ``cancel``): bytecode.Warming.
+    Raises only what the caller must see (CACHE_UNSAFE, an interrupt).
+    """
+    if not applies(venv, info, backend):
+        return None
+    store = _open_store(cache_dir, venv)
+    if store is None:
+        return None
     uv_id = backend.identity()
     prompt = venvmod.default_prompt(venv)
     req = request_key(info, base, uv_id, requested, req_files)
@@ -580,93 +617,112 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         resolving = backend.resolve_start(Path(base), info.short, requested, req_files, offline=offline)
     except OperationError:
         return None
-    spare: str | None = None  # a template folder made speculatively, before the pins were known
-    head_start: proc.Running | None = None  # uv installing the request into it meanwhile
+    pending = _Pending()
     try:
-        guess = store.manifest(store.keys.get(store.requests.get(req, "")))
-        cloned: dict[str, Any] | None = None
-        refused: str | None = None
-        if guess is not None:
-            progress(f"linking {len(guess['installed'])} packages from the template made for them; "
-                     "checking with the index that they are still what it resolves to")
-            spare_tree = take_spare(store, guess["id"])
-            try:
-                clone(guess, venv, prompt, spare_tree)
-                cloned = guess
-            except Refused as exc:
-                _clear(venv)
-                if exc.changed:
-                    refused = exc.why
-                    store.forget(guess["id"])
-            finally:
-                if spare_tree is not None:
-                    shutil.rmtree(spare_tree[0], ignore_errors=True)
-            if cloned is not None:
-                grow_spare(store, cloned, lambda: not resolving.done())
-        else:  # most likely a new template: make its venv and start installing while uv resolves
-            spare = secrets.token_hex(8)
-            try:
-                _skeleton(store, spare, base)
-                head_start = backend.install_start(venvmod.python_of(store.root / spare / "venv"), requested, req_files,
-                                                   offline=offline)
-            except (OperationError, OSError, proc.ProcError):
-                shutil.rmtree(store.root / spare, ignore_errors=True)
-                spare = None
-        try:
-            pins = resolving.pins()
-        except OperationError:
-            _clear(venv)
-            return None
-        key = template_key(info, base, uv_id, pins, warm_identity)
-        if cloned is not None and cloned["key"] != key:
-            progress("the index now resolves to other packages than the template's: not using it")
-            _clear(venv)
-            cloned = None
-        built = False
-        if cloned is None:
-            man = store.manifest(store.keys.get(key), key)
-            if man is not None:
-                progress(f"linking {len(man['installed'])} packages from the template made for them")
-                try:
-                    clone(man, venv, prompt)
-                    cloned = man
-                except Refused as exc:
-                    _clear(venv)
-                    if not exc.changed:
-                        return None
-                    refused = exc.why
-                    store.forget(man["id"])
-            if cloned is None:
-                tid = spare or secrets.token_hex(8)
-                progress(f"installing {len(pins)} packages into a template for this Python"
-                         + (f" ({refused}; made again)" if refused else ""))
-                if head_start is not None:  # the exact sync below corrects whatever it did
-                    try:
-                        head_start.wait()
-                    except proc.ProcError:
-                        pass
-                    head_start = None
-                try:
-                    man = _build(store, tid, key, pins, base, backend, offline=offline, warm=warm, made=spare is not None,
-                                 dest=venv, prompt=prompt)
-                except (OperationError, OSError, Refused):
-                    shutil.rmtree(store.root / tid, ignore_errors=True)
-                    _clear(venv)
-                    return None
-                spare, built = None, True
-                store.keys[key] = tid
-                cloned = man
-        store.requests[req] = key
-        store.touch(cloned["id"])
-        if built:
-            store.prune(keep=cloned["id"])
-        store.save()
-        return Provided(installed=list(cloned["installed"]), template=cloned["id"], built=built, refused=refused)
+        return _provide(store, venv, info, base, backend, requested, req_files, resolving, pending, req=req, uv_id=uv_id,
+                        prompt=prompt, offline=offline, warm=warm, warm_identity=warm_identity, progress=progress)
     except BaseException:
         resolving.cancel()
         raise
     finally:
-        if head_start is not None:
-            head_start.kill()
-        if spare is not None:
-            shutil.rmtree(store.root / spare, ignore_errors=True)
+        if pending.head_start is not None:
+            pending.head_start.kill()
+        if pending.spare is not None:
+            shutil.rmtree(store.root / pending.spare, ignore_errors=True)
+
+
+@dataclass
+class _Pending:
+    """What a provide run started and must end: a template folder made before the pins were known
+    (``spare``), and uv installing the request into it meanwhile (``head_start``)."""
+
+    spare: str | None = None
+    head_start: proc.Running | None = None
+
+
+def _start_template(store: Store, base: str, backend: Any, requested: list[str], req_files: list[Path], offline: bool,
+                    pending: _Pending) -> None:
+    """Most likely a new template: make its venv and start installing while uv resolves (best effort)."""
+    pending.spare = secrets.token_hex(8)
+    try:
+        _skeleton(store, pending.spare, base)
+        pending.head_start = backend.install_start(venvmod.python_of(store.root / pending.spare / "venv"), requested,
+                                                   req_files, offline=offline)
+    except (OperationError, OSError, proc.ProcError):
+        shutil.rmtree(store.root / pending.spare, ignore_errors=True)
+        pending.spare = None
+
+
+def _clone_exact(store: Store, key: str, venv: Path, prompt: str,
+                 progress: Callable[[str], None]) -> tuple[dict[str, Any] | None, str | None, bool]:
+    """Clone the template made for these very pins: (its manifest or None, why a changed one was refused,
+    whether to give up on templates for this run: one refused for another reason than a change)."""
+    man = store.manifest(store.keys.get(key), key)
+    if man is None:
+        return None, None, False
+    progress(f"linking {len(man['installed'])} packages from the template made for them")
+    try:
+        clone(man, venv, prompt)
+        return man, None, False
+    except Refused as exc:
+        _clear(venv)
+        if not exc.changed:
+            return None, None, True
+        store.forget(man["id"])
+        return None, exc.why, False
+
+
+def _provide(store: Store, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
+             req_files: list[Path], resolving: Any, pending: _Pending, *, req: str, uv_id: str, prompt: str, offline: bool,
+             warm: Callable[[Path], Any], warm_identity: str, progress: Callable[[str], None]) -> Provided | None:
+    """provide() once uv is resolving: clone the likely template meanwhile, then the exact one, else build one."""
+    guess = store.manifest(store.keys.get(store.requests.get(req, "")))
+    cloned: dict[str, Any] | None = None
+    refused: str | None = None
+    if guess is not None:
+        progress(f"linking {len(guess['installed'])} packages from the template made for them; "
+                 "checking with the index that they are still what it resolves to")
+        cloned, refused = _clone_guess(store, guess, venv, prompt, lambda: not resolving.done())
+    else:
+        _start_template(store, base, backend, requested, req_files, offline, pending)
+    try:
+        pins = resolving.pins()
+    except OperationError:
+        _clear(venv)
+        return None
+    key = template_key(info, base, uv_id, pins, warm_identity)
+    if cloned is not None and cloned["key"] != key:
+        progress("the index now resolves to other packages than the template's: not using it")
+        _clear(venv)
+        cloned = None
+    built = False
+    if cloned is None:
+        cloned, changed, give_up = _clone_exact(store, key, venv, prompt, progress)
+        refused = changed or refused
+        if give_up:
+            return None
+    if cloned is None:
+        progress(f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
+                 "links them instead)" + (f" ({refused}; made again)" if refused else ""))
+        if pending.head_start is not None:  # the exact sync below corrects whatever it did
+            try:
+                pending.head_start.wait()
+            except proc.ProcError:
+                pass
+            pending.head_start = None
+        tid = pending.spare or secrets.token_hex(8)
+        try:
+            cloned = _build(store, tid, key, pins, base, backend, offline=offline, warm=warm,
+                            made=pending.spare is not None, dest=venv, prompt=prompt)
+        except (OperationError, OSError, Refused):
+            shutil.rmtree(store.root / tid, ignore_errors=True)
+            _clear(venv)
+            return None
+        pending.spare, built = None, True
+        store.keys[key] = tid
+    store.requests[req] = key
+    store.touch(cloned["id"])
+    if built:
+        store.prune(keep=cloned["id"])
+    store.save()
+    return Provided(installed=list(cloned["installed"]), template=cloned["id"], built=built, refused=refused)

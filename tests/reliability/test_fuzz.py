@@ -38,7 +38,7 @@ class World:
         self.env = faults.cli_env(root)
         for k in ("HOME", "JUPYTER_DATA_DIR", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME", "JUPYTER_PLATFORM_DIRS"):
             monkeypatch.setenv(k, self.env[k])
-        self.project = root / "projects" / "cwd"
+        self.project = root / "projects" / "here" / "cwd"  # "../.." (a flag value) is still a project folder of the world
         self.project.mkdir(parents=True)
         monkeypatch.chdir(self.project)
         self.user = faults.user_files(root)
