@@ -1,4 +1,5 @@
 """Helpers for benchmarks: isolated folders, timing a command, medians."""
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 def base_python() -> str:
     """The interpreter this venv was made from: the same one for every recipe."""
-    for cand in (Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}", Path(sys.base_prefix) / "bin" / "python3"):
+    for cand in (
+        Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}",
+        Path(sys.base_prefix) / "bin" / "python3",
+    ):
         if cand.exists():
             return str(cand)
     return sys.executable
@@ -65,8 +69,16 @@ def settle() -> None:
 
 
 # figures for bench/report.py ------------------------------------------------------------------
-def emit(figure: str, ours: list[float], anchor: list[float] | None = None, *, anchor_label: str = "", target: str = "",
-         invert: bool = False, unit: str = "s") -> None:
+def emit(
+    figure: str,
+    ours: list[float],
+    anchor: list[float] | None = None,
+    *,
+    anchor_label: str = "",
+    target: str = "",
+    invert: bool = False,
+    unit: str = "s",
+) -> None:
     """Record one figure for bench/report.py (a JSON line appended to $KERNELENV_BENCH_OUT, when set).
 
     ``ours`` and ``anchor`` are per-round values measured in the same interleaved rounds; the
@@ -80,9 +92,17 @@ def emit(figure: str, ours: list[float], anchor: list[float] | None = None, *, a
     if not out:
         return
     paired = anchor is not None and len(anchor) == len(ours)
-    record = {"figure": figure, "ours": list(ours), "anchor": list(anchor) if anchor is not None else None,
-              "anchor_label": anchor_label, "target": target, "invert": invert, "unit": unit, "paired": paired,
-              "script": os.path.basename(sys.argv[0])}
+    record = {
+        "figure": figure,
+        "ours": list(ours),
+        "anchor": list(anchor) if anchor is not None else None,
+        "anchor_label": anchor_label,
+        "target": target,
+        "invert": invert,
+        "unit": unit,
+        "paired": paired,
+        "script": os.path.basename(sys.argv[0]),
+    }
     with open(out, "a", encoding="utf-8") as f:
         f.write(json.dumps(record) + "\n")
 

@@ -9,6 +9,7 @@ gracefully. Prints medians and the ratio container/venv.
 
     CONTAINERS_CONF=.cache/sharing/containers.conf .dev/bin/python bench/bench_containers.py [--repeat 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,13 +59,18 @@ def main() -> None:
     root = tmpdir("kernelenv-bench-containers-")
     try:
         env = support.project_env(root)
-        for argv in (["create", str(project), "--python", "3.11", "--profile", "data"],
-                     ["container", str(project), "--image", image, "--name", "bench-container"]):
-            done = subprocess.run([sys.executable, "-m", "kernelenv", *argv, "--json"], env=env, capture_output=True, text=True, timeout=1800)
+        for argv in (
+            ["create", str(project), "--python", "3.11", "--profile", "data"],
+            ["container", str(project), "--image", image, "--name", "bench-container"],
+        ):
+            done = subprocess.run(
+                [sys.executable, "-m", "kernelenv", *argv, "--json"], env=env, capture_output=True, text=True, timeout=1800
+            )
             assert json.loads(done.stdout)["status"] == "ok", done.stdout[-2000:]
         kernels = root / "data" / "kernels"
-        local = json.loads(subprocess.run([sys.executable, "-m", "kernelenv", "list", "--json"], env=env, capture_output=True,
-                                          text=True).stdout)["data"]["kernels"]
+        local = json.loads(
+            subprocess.run([sys.executable, "-m", "kernelenv", "list", "--json"], env=env, capture_output=True, text=True).stdout
+        )["data"]["kernels"]
         venv_kernel = next(k["name"] for k in local if k["owned"] and k["name"] != "bench-container")
         import os
 
@@ -74,7 +80,10 @@ def main() -> None:
             rows["venv"].append(start_once(venv_kernel, kernels))
             rows["container"].append(start_once("bench-container", kernels))
         v, c = median(rows["venv"]), median(rows["container"])
-        print(f"base image (cached unless first run): {base_s:.2f} s; project image (`kernelenv container`, built or reused): {image_s:.2f} s")
+        print(
+            f"base image (cached unless first run): {base_s:.2f} s; project "
+            f"image (`kernelenv container`, built or reused): {image_s:.2f} s"
+        )
         print(f"kernel start to kernel_info reply, median of {args.repeat}: venv {v:.2f} s, container {c:.2f} s")
         print(f"ratio container/venv: {c / v:.2f}")
     finally:

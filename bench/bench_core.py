@@ -5,6 +5,7 @@ Prints medians and ratios measured in this one run (the machine is noisy: compar
 Targets (issue 2): create >= 10x faster than the venv+pip recipe and no slower than the
 uv recipe; first start <= 1.1x a warm start; list at 1,000 specs faster than jupyter's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,7 +25,9 @@ def recipe_venv_pip(py: str, root: Path, env: dict) -> float:
     t = time.perf_counter()
     subprocess.run([py, "-m", "venv", str(v)], env=env, check=True, capture_output=True)
     subprocess.run([str(v / "bin/pip"), "install", "-q", "ipykernel"], env=env, check=True, capture_output=True)
-    subprocess.run([str(v / "bin/python"), "-m", "ipykernel", "install", "--user", "--name", "k"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [str(v / "bin/python"), "-m", "ipykernel", "install", "--user", "--name", "k"], env=env, check=True, capture_output=True
+    )
     return time.perf_counter() - t
 
 
@@ -33,8 +36,12 @@ def recipe_uv(py: str, root: Path, env: dict) -> float:
     v = root / "env"
     t = time.perf_counter()
     subprocess.run([uv, "venv", "-q", "--seed", "--python", py, str(v)], env=env, check=True, capture_output=True)
-    subprocess.run([uv, "pip", "install", "-q", "--python", str(v / "bin/python"), "ipykernel"], env=env, check=True, capture_output=True)
-    subprocess.run([str(v / "bin/python"), "-m", "ipykernel", "install", "--user", "--name", "k"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(v / "bin/python"), "ipykernel"], env=env, check=True, capture_output=True
+    )
+    subprocess.run(
+        [str(v / "bin/python"), "-m", "ipykernel", "install", "--user", "--name", "k"], env=env, check=True, capture_output=True
+    )
     return time.perf_counter() - t
 
 
@@ -91,16 +98,29 @@ def bench_first_start(py: str, repeat: int) -> None:
         try:
             env = isolated_env(root)
             (root / "proj").mkdir()
-            subprocess.run([*kernelenv_argv(), "create", str(root / "proj"), "--python", py, "--json"], env=env, check=True, capture_output=True)
+            subprocess.run(
+                [*kernelenv_argv(), "create", str(root / "proj"), "--python", py, "--json"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
             env_dwb = dict(env, PYTHONDONTWRITEBYTECODE="1")  # the harder case: nothing may be written at start
             firsts.append(_start_time("proj", env_dwb))
             warms.append(median([_start_time("proj", env_dwb) for _ in range(3)]))
         finally:
             cleanup(root)
     f, w = median(firsts), median(warms)
-    print(f"  first start {f:5.2f} s   warm start {w:5.2f} s   ratio first/warm = {f / w:4.2f}   (target <= 1.1; PYTHONDONTWRITEBYTECODE=1)")
-    emit("first start / warm start, PYTHONDONTWRITEBYTECODE=1 (bench_core)", firsts, warms,
-         anchor_label="median of 3 later starts", target="<= 1.1")
+    print(
+        f"  first start {f:5.2f} s   warm start {w:5.2f} s   ratio first/warm "
+        f"= {f / w:4.2f}   (target <= 1.1; PYTHONDONTWRITEBYTECODE=1)"
+    )
+    emit(
+        "first start / warm start, PYTHONDONTWRITEBYTECODE=1 (bench_core)",
+        firsts,
+        warms,
+        anchor_label="median of 3 later starts",
+        target="<= 1.1",
+    )
 
 
 def bench_list(repeat: int) -> None:
@@ -114,17 +134,32 @@ def bench_list(repeat: int) -> None:
             for i in range(n):
                 d = kdir / f"k{i:04d}"
                 d.mkdir(parents=True)
-                (d / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": f"K {i}", "language": "python"}))
+                (d / "kernel.json").write_text(
+                    json.dumps(
+                        {
+                            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                            "display_name": f"K {i}",
+                            "language": "python",
+                        }
+                    )
+                )
             ours_t, theirs_t = [], []
             for _ in range(repeat):  # interleaved rounds
                 ours_t.append(timed([*kernelenv_argv(), "list", "--json"], env))
                 theirs_t.append(timed([jupyter, "kernelspec", "list", "--json"], env))
             ours, theirs = median(ours_t), median(theirs_t)
             r = [o / t for o, t in zip(ours_t, theirs_t)]
-            print(f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   "
-                  f"ratio kernelenv/jupyter = {ours / theirs:4.2f}   (min/median/max {spread(r)}; target < 1)")
-            emit(f"list --json at {n} specs / jupyter kernelspec list --json", ours_t, theirs_t,
-                 anchor_label="jupyter kernelspec list --json", target="< 1")
+            print(
+                f"  {n:5d} specs: kernelenv {ours:5.2f} s   jupyter {theirs:5.2f} s   "
+                f"ratio kernelenv/jupyter = {ours / theirs:4.2f}   (min/median/max {spread(r)}; target < 1)"
+            )
+            emit(
+                f"list --json at {n} specs / jupyter kernelspec list --json",
+                ours_t,
+                theirs_t,
+                anchor_label="jupyter kernelspec list --json",
+                target="< 1",
+            )
         finally:
             cleanup(root)
 

@@ -17,6 +17,7 @@ synced; the warm rounds' folders are deleted only at the end (deleting ~10,000 f
 recipe's cost, and it slows the file system for whatever runs next). Every figure prints
 min/median/max.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,10 +67,21 @@ def bench_warm(py: str, repeat: int, manual_repeat: int) -> None:
         r_man = [m / o for o, m in zip(ours, manual)]
         print(f"  ratio kernelenv/(b) = {median(r_uv):.2f}  (min/median/max {spread(r_uv)}; target <= 0.35)")
         print(f"  ratio (a)/kernelenv = {median(r_man):.1f}x faster  (min/median/max {spread(r_man, '{:.1f}')}; target >= 25)")
-        emit("create warm / uv recipe", ours, uv, anchor_label="uv venv --seed + uv pip install + ipykernel install",
-             target="<= 0.35")
-        emit("create warm: manual recipe / create", ours[: len(manual)], manual, anchor_label="venv + pip + ipykernel install",
-             target=">= 25", invert=True)
+        emit(
+            "create warm / uv recipe",
+            ours,
+            uv,
+            anchor_label="uv venv --seed + uv pip install + ipykernel install",
+            target="<= 0.35",
+        )
+        emit(
+            "create warm: manual recipe / create",
+            ours[: len(manual)],
+            manual,
+            anchor_label="venv + pip + ipykernel install",
+            target=">= 25",
+            invert=True,
+        )
     finally:
         for root in [*roots, cache]:
             cleanup(root)

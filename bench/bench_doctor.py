@@ -6,6 +6,7 @@ pip check. Prints the times and the serial/parallel ratio (the anchor is serial)
 
     .dev/bin/python bench/bench_doctor.py [--kernels 20] [--jobs 4] [--repeat 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,7 +24,9 @@ from _util import emit  # noqa: E402
 
 
 def cli(env: dict, *args: str) -> dict:
-    done = subprocess.run([sys.executable, "-m", "kernelenv", *args, "--json"], env=env, capture_output=True, text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "kernelenv", *args, "--json"], env=env, capture_output=True, text=True, timeout=1800
+    )
     return json.loads(done.stdout)
 
 
@@ -36,9 +39,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-doctor-") as tmp:
         root = Path(tmp)
         env = dict(os.environ)
-        env.update({"HOME": str(root / "home"), "JUPYTER_DATA_DIR": str(root / "data"), "JUPYTER_PATH": str(root / "jp"),
-                    "JUPYTER_CONFIG_DIR": str(root / "cfg"), "JUPYTER_RUNTIME_DIR": str(root / "rt"), "JUPYTER_PLATFORM_DIRS": "0",
-                    "PATH": f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}"})
+        env.update(
+            {
+                "HOME": str(root / "home"),
+                "JUPYTER_DATA_DIR": str(root / "data"),
+                "JUPYTER_PATH": str(root / "jp"),
+                "JUPYTER_CONFIG_DIR": str(root / "cfg"),
+                "JUPYTER_RUNTIME_DIR": str(root / "rt"),
+                "JUPYTER_PLATFORM_DIRS": "0",
+                "PATH": f"{Path(sys.base_prefix) / 'bin'}{os.pathsep}{os.environ['PATH']}",
+            }
+        )
         env.setdefault("UV_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache" / "uv"))
         env.pop("VIRTUAL_ENV", None)
         proj = root / "proj"
@@ -61,8 +72,14 @@ def main() -> None:
         print(f"  serial   --jobs 1: {serial:7.2f} s")
         print(f"  parallel --jobs {a.jobs}: {parallel:7.2f} s")
         print(f"  ratio serial/parallel: {serial / parallel:.2f}x")
-        emit(f"doctor --all over {a.kernels} kernels: serial / --jobs {a.jobs}", times[a.jobs], times[1],
-             anchor_label="doctor --jobs 1", target="> 1", invert=True)
+        emit(
+            f"doctor --all over {a.kernels} kernels: serial / --jobs {a.jobs}",
+            times[a.jobs],
+            times[1],
+            anchor_label="doctor --jobs 1",
+            target="> 1",
+            invert=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ outside kernelenv's places, compared at the end. Prints cycles, faults injected,
 left inconsistent (target 0), files outside kernelenv's places touched (target 0), the
 median and worst recovery time, and a clean create's median as the anchor.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -133,11 +134,17 @@ def main() -> int:
     if rec:
         print(f"recovery (re-run create):       median {statistics.median(rec):.2f} s, worst {max(rec):.2f} s")
     if clean:
-        print(f"anchor, clean create:           median {statistics.median(clean):.2f} s"
-              + (f"  (recovery/clean ratio {statistics.median(rec) / statistics.median(clean):.2f})" if rec else ""))
+        print(
+            f"anchor, clean create:           median {statistics.median(clean):.2f} s"
+            + (f"  (recovery/clean ratio {statistics.median(rec) / statistics.median(clean):.2f})" if rec else "")
+        )
     print(f"wall time:                      {time.perf_counter() - t0:.0f} s on {a.workers} workers")
-    emit(f"states left inconsistent after {total['cycles']} create/remove cycles with faults", [float(total["inconsistent"])],
-         target="0", unit="states")
+    emit(
+        f"states left inconsistent after {total['cycles']} create/remove cycles with faults",
+        [float(total["inconsistent"])],
+        target="0",
+        unit="states",
+    )
     emit("files outside kernelenv's places touched", [float(total["outside_touched"])], target="0", unit="files")
     if rec and clean:
         emit("recovery after a kill (re-run create) / a clean create", rec, clean, anchor_label="clean create", target="(info)")

@@ -6,6 +6,7 @@ a new seed each time (printed first: pass it back with --seed to replay a failur
 seed, the sequences and steps run, whether every invariant held, the wall time per step, and a
 clean ``create`` on a fresh project as the anchor (time per step / create time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,12 @@ def anchor() -> float:
     try:
         (w.projects / "anchor").mkdir()
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "kernelenv", "create", str(w.projects / "anchor"), "--json"], env=w.env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "kernelenv", "create", str(w.projects / "anchor"), "--json"],
+            env=w.env,
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - t
     finally:
         w.close()
@@ -69,20 +74,34 @@ def main() -> int:
     t0 = time.perf_counter()
     held = True
     try:
-        run_state_machine_as_test(model.TrustMachine, settings=settings(
-            max_examples=args.examples, stateful_step_count=args.steps, derandomize=False, deadline=None,
-            database=None, suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            model.TrustMachine,
+            settings=settings(
+                max_examples=args.examples,
+                stateful_step_count=args.steps,
+                derandomize=False,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     except BaseException:  # an invariant broke: hypothesis printed the shrunk sequence
         held = False
         traceback.print_exc()
     elapsed = time.perf_counter() - t0
     create_s = anchor()
     per_step = elapsed / max(1, counts["steps"])
-    print(f"seed {seed}: {counts['runs']} sequences, {counts['steps']} steps, invariants "
-          f"{'held' if held else 'BROKEN (replay with --seed)'}; {elapsed:.0f} s, {per_step:.2f} s/step; "
-          f"anchor: one create {create_s:.2f} s; ratio step/create {per_step / create_s:.2f}")
-    emit(f"trust model: broken invariants in {counts['steps']} random steps (seed {seed})", [0.0 if held else 1.0],
-         target="0", unit="runs")
+    print(
+        f"seed {seed}: {counts['runs']} sequences, {counts['steps']} steps, invariants "
+        f"{'held' if held else 'BROKEN (replay with --seed)'}; {elapsed:.0f} s, {per_step:.2f} s/step; "
+        f"anchor: one create {create_s:.2f} s; ratio step/create {per_step / create_s:.2f}"
+    )
+    emit(
+        f"trust model: broken invariants in {counts['steps']} random steps (seed {seed})",
+        [0.0 if held else 1.0],
+        target="0",
+        unit="runs",
+    )
     return 0 if held else 1
 
 

@@ -9,6 +9,7 @@ kernelenv makes every venv from 3.8 on. For 3.7 it measures the ways to make one
 - ``uv venv -p python3.7``;
 and then a whole ``kernelenv create --python 3.7`` against ``--python 3.8`` (uv, warm caches).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ def _python(minor: tuple[int, int]) -> str:
 def _virtualenv(target: Path, python: str) -> None:
     from virtualenv import cli_run
 
-    cli_run([str(target), "--python", python, "--no-setuptools", "--no-periodic-update", "--quiet", "--no-seed"],
-            setup_logging=False)
+    cli_run(
+        [str(target), "--python", python, "--no-setuptools", "--no-periodic-update", "--quiet", "--no-seed"], setup_logging=False
+    )
 
 
 def _clock(fn) -> float:
@@ -65,8 +67,8 @@ def main() -> None:
         broken = ""
         for i in range(args.repeat):
             d = root / f"r{i}"
-            times["anchor"].append(_clock(lambda: _virtualenv(d / "v38", py38)))
-            times["virtualenv37"].append(_clock(lambda: _virtualenv(d / "x37", py37)))
+            times["anchor"].append(_clock(lambda d=d: _virtualenv(d / "v38", py38)))
+            times["virtualenv37"].append(_clock(lambda d=d: _virtualenv(d / "x37", py37)))
             broken = _stderr_at_start(d / "x37")
             times["venv37"].append(timed([py37, "-m", "venv", "--without-pip", str(d / "s37")], env))
             if uv:
@@ -77,26 +79,36 @@ def main() -> None:
             for v in creates:
                 project = root / f"p{i}-{v}"
                 project.mkdir()
-                creates[v].append(timed([*kernelenv_argv(), "create", str(project), "--python", v, "--with", "numpy", "--json"], env))
+                creates[v].append(
+                    timed([*kernelenv_argv(), "create", str(project), "--python", v, "--with", "numpy", "--json"], env)
+                )
         a = median(times["anchor"])
         print(f"anchor: virtualenv, bare 3.8 venv      {a * 1000:7.1f} ms")
         v = median(times["virtualenv37"])
         lines = len([ln for ln in broken.splitlines() if "SyntaxError" in ln])
-        print(f"virtualenv, bare 3.7 venv              {v * 1000:7.1f} ms  ({v / a:.2f}x anchor) "
-              f"BROKEN: every start prints {lines} SyntaxError line(s)")
+        print(
+            f"virtualenv, bare 3.7 venv              {v * 1000:7.1f} ms  ({v / a:.2f}x anchor) "
+            f"BROKEN: every start prints {lines} SyntaxError line(s)"
+        )
         s = median(times["venv37"])
-        print(f"python3.7 -m venv --without-pip        {s * 1000:7.1f} ms  ({s / a:.2f}x anchor) "
-              f"{'works, quiet start' if ok37 else 'NOT QUIET'}  <- kernelenv's")
+        print(
+            f"python3.7 -m venv --without-pip        {s * 1000:7.1f} ms  ({s / a:.2f}x anchor) "
+            f"{'works, quiet start' if ok37 else 'NOT QUIET'}  <- kernelenv's"
+        )
         if times["uv37"]:
             u = median(times["uv37"])
             print(f"uv venv -p 3.7                         {u * 1000:7.1f} ms  ({u / a:.2f}x anchor)")
         c7, c8 = median(creates["3.7"]), median(creates["3.8"])
         print(f"kernelenv create --with numpy, 3.8     {c8:7.2f} s")
         print(f"kernelenv create --with numpy, 3.7     {c7:7.2f} s  ({c7 / c8:.2f}x the 3.8 create)")
-        emit("python3.7 -m venv --without-pip / virtualenv bare 3.8 venv", times["venv37"], times["anchor"],
-             anchor_label="virtualenv, bare 3.8 venv", target="(info)")
-        emit("create --with numpy on 3.7 / on 3.8", creates["3.7"], creates["3.8"], anchor_label="create on 3.8",
-             target="(info)")
+        emit(
+            "python3.7 -m venv --without-pip / virtualenv bare 3.8 venv",
+            times["venv37"],
+            times["anchor"],
+            anchor_label="virtualenv, bare 3.8 venv",
+            target="(info)",
+        )
+        emit("create --with numpy on 3.7 / on 3.8", creates["3.7"], creates["3.8"], anchor_label="create on 3.8", target="(info)")
     finally:
         cleanup(root)
 

@@ -6,6 +6,7 @@ any CLI call). Processes are counted with `strace -f -e trace=execve` when strac
 else with an audit hook (which sees only what kernelenv itself starts).
 Target (issue 3): a warm call starts no process besides kernelenv itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,10 @@ def spawned(env: dict[str, str]) -> tuple[int, str]:
     if shutil.which("strace"):
         done = subprocess.run(
             ["strace", "-f", "-qq", "-e", "trace=execve", *kernelenv_argv(), "pythons", "--json"],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         execs = [ln for ln in done.stderr.splitlines() if re.search(r"execve(\(| resumed>).* = 0$", ln)]
         return len(execs) - 1, "strace"
@@ -72,8 +76,7 @@ def main() -> None:
         n_warm, _ = spawned(env)
         assert cache_file.exists()
         c, w = median(cold), median(warm)
-        print(f"interpreters found          {len(data['pythons'])} "
-              f"({', '.join(p['version'] or '?' for p in data['pythons'])})")
+        print(f"interpreters found          {len(data['pythons'])} ({', '.join(p['version'] or '?' for p in data['pythons'])})")
         print(f"anchor: python -c pass      {anchor * 1000:7.1f} ms")
         print(f"pythons --json, cold        {c * 1000:7.1f} ms  ({c / anchor:.1f}x anchor)")
         print(f"pythons --json, warm        {w * 1000:7.1f} ms  ({w / anchor:.1f}x anchor; cold/warm {c / w:.1f}x)")

@@ -9,6 +9,7 @@ dl: numpy and TensorFlow), then three later starts doing the same (their median 
 round's anchor). Bytecode may be written (as in real use); the .pyc files the first start
 wrote are counted (target 0: create warmed all of it). Target: first/warm <= 1.05.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,13 @@ def bench_profile(profile: str, repeat: int) -> None:
                 env = isolated_env(root) | {"XDG_CACHE_HOME": str(cache)}
                 project = root / f"p{i}"
                 project.mkdir()
-                subprocess.run([*kernelenv_argv(), "create", str(project), "--profile", profile, "--json"], env=env,
-                               check=True, capture_output=True, timeout=3600)
+                subprocess.run(
+                    [*kernelenv_argv(), "create", str(project), "--profile", profile, "--json"],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    timeout=3600,
+                )
                 if not i:
                     continue  # round 0 made the template
                 venv = project / ".venv"
@@ -74,12 +80,21 @@ def bench_profile(profile: str, repeat: int) -> None:
     finally:
         cleanup(cache)
     r = [f / w for f, w in zip(firsts, warms)]
-    print(f"  first start {median(firsts):5.2f} s (min/median/max {spread(firsts)})   "
-          f"warm start {median(warms):5.2f} s (min/median/max {spread(warms)})")
-    print(f"  ratio first/warm = {median(r):.2f}  (min/median/max {spread(r)}; target <= 1.05); "
-          f".pyc written by the first start: {int(max(written))} (target 0)")
-    emit(f"first kernel start / warm start, profile {profile}", firsts, warms, anchor_label="median of 3 later starts",
-         target="<= 1.05")
+    print(
+        f"  first start {median(firsts):5.2f} s (min/median/max {spread(firsts)})   "
+        f"warm start {median(warms):5.2f} s (min/median/max {spread(warms)})"
+    )
+    print(
+        f"  ratio first/warm = {median(r):.2f}  (min/median/max {spread(r)}; target <= 1.05); "
+        f".pyc written by the first start: {int(max(written))} (target 0)"
+    )
+    emit(
+        f"first kernel start / warm start, profile {profile}",
+        firsts,
+        warms,
+        anchor_label="median of 3 later starts",
+        target="<= 1.05",
+    )
     emit(f".pyc files a first start writes, profile {profile}", written, target="0", unit="files")
 
 

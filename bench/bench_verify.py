@@ -10,6 +10,7 @@ verify the fastest of the three).
 
     .dev/bin/python bench/bench_verify.py [--repeat 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,22 +36,48 @@ def main() -> None:
         env["HOME"] = str(root / "home")
         project = root / "demo"
         project.mkdir()
-        done = subprocess.run([*kernelenv_argv(), "create", str(project), "--profile", "data", "--json"],
-                              env=env, capture_output=True, text=True, timeout=1800)
+        done = subprocess.run(
+            [*kernelenv_argv(), "create", str(project), "--profile", "data", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         envelope = json.loads(done.stdout)
         assert envelope["status"] == "ok", envelope
         kernel = envelope["data"]["kernel"]["name"]
         out = root / "nbconvert-out"
         verify = [*kernelenv_argv(), "verify", str(project), "--only", "numpy,pandas", "--output", str(root / "verify-out")]
-        jupyter = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                   f"--ExecutePreprocessor.kernel_name={kernel}", "--output-dir", str(out)]
+        jupyter = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            f"--ExecutePreprocessor.kernel_name={kernel}",
+            "--output-dir",
+            str(out),
+        ]
         nbval_dir = root / "nbval"  # its own rootdir and ini file; nbval only reads the notebooks
         nbval_dir.mkdir()
         (nbval_dir / "pytest.ini").write_text("[pytest]\n")
         for nb in ("01-numpy.ipynb", "02-pandas.ipynb"):
             shutil.copy(NOTEBOOKS / nb, nbval_dir / nb)
-        nbval = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-kernel-name", kernel, "-p", "no:cacheprovider",
-                 "-q", "01-numpy.ipynb", "02-pandas.ipynb"]
+        nbval = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            kernel,
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "01-numpy.ipynb",
+            "02-pandas.ipynb",
+        ]
         timed(verify, env)  # warm every path once (bytecode, page cache)
         for nb in ("01-numpy.ipynb", "02-pandas.ipynb"):
             timed([*jupyter, str(NOTEBOOKS / nb)], env)
@@ -69,8 +96,13 @@ def main() -> None:
         print(f"ratio verify/nbval:     {v / n:.2f}x  (target < 1: verify the fastest)")
         fastest = min((v, "verify"), (a, "nbconvert"), (n, "nbval"))[1]
         print(f"fastest: {fastest}")
-        emit("verify numpy,pandas / nbconvert --execute one by one", t_verify, t_anchor,
-             anchor_label="jupyter nbconvert --execute", target="<= 0.6")
+        emit(
+            "verify numpy,pandas / nbconvert --execute one by one",
+            t_verify,
+            t_anchor,
+            anchor_label="jupyter nbconvert --execute",
+            target="<= 0.6",
+        )
         emit("verify numpy,pandas / pytest --nbval-lax", t_verify, t_nbval, anchor_label="pytest --nbval-lax", target="< 1")
     finally:
         cleanup(root)

@@ -11,6 +11,7 @@ average before and after (the machine may be shared: a noisy run shows as a wide
 ``--readme`` writes the table into README.md between the bench-report markers. ``--quick``
 runs fewer rounds (3; for a check, not for the record).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,11 @@ REPO = HERE.parent
 
 # (script, arguments for the record, arguments for --quick)
 RUNS = [
-    ("bench_create.py", ["--repeat", "5", "--manual-repeat", "5", "--cold-repeat", "5"],
-     ["--repeat", "3", "--manual-repeat", "3", "--cold-repeat", "3"]),
+    (
+        "bench_create.py",
+        ["--repeat", "5", "--manual-repeat", "5", "--cold-repeat", "5"],
+        ["--repeat", "3", "--manual-repeat", "3", "--cold-repeat", "3"],
+    ),
     ("bench_start.py", ["--repeat", "5"], ["--repeat", "3"]),
     ("bench_core.py", ["--only", "start,list", "--repeat", "5"], ["--only", "start,list", "--repeat", "3"]),
     ("bench_pythons.py", ["--repeat", "7"], ["--repeat", "3"]),
@@ -82,8 +86,15 @@ def row(rec: dict) -> list[str]:
         ratio = _med(anchor) / _med(ours) if rec["invert"] else _med(ours) / _med(anchor)
         shown = f"{ratio:.2f} (of medians)"
     label = "anchor/ours" if rec["invert"] else "ours/anchor"
-    return [rec["figure"], n, _trio(ours, unit), f"{_trio(anchor, unit)} ({rec['anchor_label']})", f"{shown} {label}",
-            rec["target"], _meets(ratio, rec["target"])]
+    return [
+        rec["figure"],
+        n,
+        _trio(ours, unit),
+        f"{_trio(anchor, unit)} ({rec['anchor_label']})",
+        f"{shown} {label}",
+        rec["target"],
+        _meets(ratio, rec["target"]),
+    ]
 
 
 def table(records: list[dict]) -> str:
@@ -94,8 +105,9 @@ def table(records: list[dict]) -> str:
 
 def _git_commit() -> str:
     try:
-        return subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "?"
 
@@ -135,8 +147,11 @@ def main() -> int:
         t = time.time()
         with open(log_dir / f"{script}.log", "w") as logf:
             rc = subprocess.call(argv, env=env, stdout=logf, stderr=subprocess.STDOUT, cwd=REPO)
-        print(f"[report]   exit {rc} after {time.time() - t:.0f} s (output: {log_dir / (script + '.log')})", file=sys.stderr,
-              flush=True)
+        print(
+            f"[report]   exit {rc} after {time.time() - t:.0f} s (output: {log_dir / (script + '.log')})",
+            file=sys.stderr,
+            flush=True,
+        )
         if rc != 0:
             failed.append(f"{script} (exit {rc})")
         if out.exists():

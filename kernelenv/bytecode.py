@@ -17,6 +17,7 @@ venv, measured) is kept: this cache has no per-inode manifest to check a link ag
 cloned from an installed template (templates.py) gets the template's .pyc by hard link instead,
 each link checked against the template's manifest (inode, size, mtime, mode, owner).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,21 +29,42 @@ from typing import Callable
 from . import files, proc
 
 WARM_MODULES = (
-    "ipykernel_launcher", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell",
-    "ipykernel.iostream", "ipykernel.comm", "ipykernel.debugger", "jupyter_client.session",
-    "IPython.core.interactiveshell", "IPython.core.completer", "IPython.core.completerlib",
-    "IPython.core.debugger", "IPython.core.logger", "IPython.core.oinspect",
-    "IPython.extensions.storemagic", "IPython.utils.wildcard", "psutil", "tornado.ioloop",
-    "tornado.platform.asyncio", "zmq.eventloop.zmqstream",
+    "ipykernel_launcher",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.iostream",
+    "ipykernel.comm",
+    "ipykernel.debugger",
+    "jupyter_client.session",
+    "IPython.core.interactiveshell",
+    "IPython.core.completer",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.logger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "psutil",
+    "tornado.ioloop",
+    "tornado.platform.asyncio",
+    "zmq.eventloop.zmqstream",
 )
 # What the tutorial notebooks' imports pull in (measured: a notebook run then writes no new .pyc),
 # warmed when the package is installed (the data and dl profiles); a module that is not there fails
 # to import at once and is skipped. pandas imports its formatters when a frame is first shown,
 # TensorFlow its dataset ops when a Keras model is first fitted.
 PACKAGE_MODULES = (
-    "numpy", "pandas", "pandas.io.formats.csvs", "pandas.io.formats.html", "pandas.io.formats.string",
-    "tensorflow", "tensorflow.python.data.ops.flat_map_op", "tensorflow.python.data.ops.from_tensors_op",
-    "tensorflow.python.data.ops.range_op", "tensorflow.python.data.ops.zip_op",
+    "numpy",
+    "pandas",
+    "pandas.io.formats.csvs",
+    "pandas.io.formats.html",
+    "pandas.io.formats.string",
+    "tensorflow",
+    "tensorflow.python.data.ops.flat_map_op",
+    "tensorflow.python.data.ops.from_tensors_op",
+    "tensorflow.python.data.ops.range_op",
+    "tensorflow.python.data.ops.zip_op",
 )
 WARM_SCRIPT = (
     "import importlib\n"
@@ -55,6 +77,8 @@ WARM_SCRIPT = (
 def identity() -> str:
     """What tells this warm-up from another (a template made with another one is not reused)."""
     return hashlib.sha256(WARM_SCRIPT.encode()).hexdigest()[:16]
+
+
 MANIFEST = "manifest.json"
 _FORMAT = 2
 
@@ -76,9 +100,11 @@ def _read_manifest(cache: Path) -> dict[str, dict[str, str]]:
         return {}
     if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pyc"), dict):
         return {}
-    return {"pyc": {str(k): str(v) for k, v in data["pyc"].items()},
-            "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()},
-            "warmed": {str(m): "" for m in (data.get("warmed") or [])}}
+    return {
+        "pyc": {str(k): str(v) for k, v in data["pyc"].items()},
+        "sha256": {str(k): str(v) for k, v in (data.get("sha256") or {}).items()},
+        "warmed": {str(m): "" for m in (data.get("warmed") or [])},
+    }
 
 
 def _trusted_bytes(path: Path, digest: str | None) -> bytes | None:
@@ -178,8 +204,7 @@ class Warming:
             self._running = None
 
 
-def warm_start(python: Path, site: Path, cache: Path | None, *, harvest_after: bool,
-               progress: Callable[[str], None]) -> Warming:
+def warm_start(python: Path, site: Path, cache: Path | None, *, harvest_after: bool, progress: Callable[[str], None]) -> Warming:
     """Start making what a kernel start imports compiled: copied from the cache now, else by a child
     that imports it once while the caller goes on (``Warming.wait`` then harvests it into the cache).
 

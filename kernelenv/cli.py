@@ -3,6 +3,7 @@
 Each handler builds a Context from flags, calls its command and returns the Result;
 ``main`` renders it and turns OperationError, Ctrl-C and bugs into envelopes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -123,12 +124,16 @@ def _remove(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import remove
 
     if args.target is None and args.kernel is None and args.project is None:
-        raise OperationError("USAGE", "kernelenv remove: give NAME|PROJECT_DIR, --kernel NAME or --project DIR",
-                             hint="see `kernelenv remove --help`")
+        raise OperationError(
+            "USAGE",
+            "kernelenv remove: give NAME|PROJECT_DIR, --kernel NAME or --project DIR",
+            hint="see `kernelenv remove --help`",
+        )
     if args.target is not None and (args.kernel is not None or args.project is not None):
         raise OperationError("USAGE", "kernelenv remove: give NAME|PROJECT_DIR or --kernel/--project, not both")
-    return remove.run(_ctx(args, r), args.target, kernel=args.kernel, project=args.project, keep_venv=args.keep_venv,
-                      dry_run=args.dry_run)
+    return remove.run(
+        _ctx(args, r), args.target, kernel=args.kernel, project=args.project, keep_venv=args.keep_venv, dry_run=args.dry_run
+    )
 
 
 def _verify(args: argparse.Namespace, r: Renderer) -> Result:
@@ -164,8 +169,9 @@ def _adopt(args: argparse.Namespace, r: Renderer) -> Result:
 def _doctor(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import doctor
 
-    return doctor.run(_ctx(args, r), args.target, all_=args.all, timeout=args.timeout, jobs=args.jobs,
-                      kernel=args.kernel, project=args.project)
+    return doctor.run(
+        _ctx(args, r), args.target, all_=args.all, timeout=args.timeout, jobs=args.jobs, kernel=args.kernel, project=args.project
+    )
 
 
 def _prune(args: argparse.Namespace, r: Renderer) -> Result:
@@ -202,15 +208,17 @@ def _export(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import export
 
     out = Path(args.output).absolute() if args.output else None
-    return export.run(_ctx(args, r, args.project), args.format, output=out, force=args.force,
-                      base_image=args.base_image, image=args.image)
+    return export.run(
+        _ctx(args, r, args.project), args.format, output=out, force=args.force, base_image=args.base_image, image=args.image
+    )
 
 
 def _container(args: argparse.Namespace, r: Renderer) -> Result:
     from .commands import container
 
-    opts = container.ContainerOptions(image=args.image, base_image=args.base_image, engine=args.engine,
-                                      name=args.name, display_name=args.display_name)
+    opts = container.ContainerOptions(
+        image=args.image, base_image=args.base_image, engine=args.engine, name=args.name, display_name=args.display_name
+    )
     return container.run(_ctx(args, r, args.project), opts)
 
 
@@ -232,7 +240,7 @@ def _no_json(verb: str, r: Renderer) -> None:
             "USAGE",
             f"kernelenv {verb} has no JSON envelope: the command's own output and exit code are the answer",
             hint=f"run `kernelenv {verb}` without --json; `kernelenv list --json` or `kernelenv doctor --json` "
-                 "describe the project's kernel",
+            "describe the project's kernel",
         )
 
 
@@ -277,11 +285,18 @@ def _environment_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--display-name", help="name shown in Jupyter (default: 'Python 3.X (project)')")
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also install PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also install from FILE (repeatable)")
-    p.add_argument("--profile", choices=PROFILE_NAMES, help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)")
+    p.add_argument(
+        "--profile", choices=PROFILE_NAMES, help="package set: minimal (ipykernel), data (+numpy, pandas), dl (+TensorFlow)"
+    )
     p.add_argument("--force", action="store_true", help="replace a kernelspec of that name that is not this project's")
-    p.add_argument("--group", nargs="?", const="", metavar="GROUP",
-                   help="a team's kernel: GROUP (alone: the group of the venv's folder) may read and run the venv and "
-                        "the spec, nobody else, and only you change them; use with --prefix/--sys-prefix on the Hub's JUPYTER_PATH")
+    p.add_argument(
+        "--group",
+        nargs="?",
+        const="",
+        metavar="GROUP",
+        help="a team's kernel: GROUP (alone: the group of the venv's folder) may read and run the venv and "
+        "the spec, nobody else, and only you change them; use with --prefix/--sys-prefix on the Hub's JUPYTER_PATH",
+    )
     _python_installer(p)
     _scope(p)
     _common(p)
@@ -338,8 +353,12 @@ def _notebook_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     _common(p)
     p.set_defaults(handler=_notebooks)
 
-    p = sub.add_parser("adopt", help="point notebooks' kernelspec metadata at the project's kernel (nothing else in them changes)")
-    p.add_argument("paths", nargs="*", metavar="NOTEBOOK_OR_DIR", help="notebooks or folders (default: every notebook in the project)")
+    p = sub.add_parser(
+        "adopt", help="point notebooks' kernelspec metadata at the project's kernel (nothing else in them changes)"
+    )
+    p.add_argument(
+        "paths", nargs="*", metavar="NOTEBOOK_OR_DIR", help="notebooks or folders (default: every notebook in the project)"
+    )
     p.add_argument("--project", metavar="DIR", help="the project whose kernel they get (default: the current folder)")
     p.add_argument("--kernel", metavar="NAME", help="use this kernelspec instead of the project's")
     p.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
@@ -369,9 +388,13 @@ def _project_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _health_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     """Doctor, prune, repair: finding and fixing broken kernels."""
     p = sub.add_parser("doctor", help="check kernels for real (start them) and print the command that fixes each problem")
-    p.add_argument("target", nargs="?", metavar="NAME|PROJECT_DIR", help="a kernel name or project folder (default: the current folder)")
+    p.add_argument(
+        "target", nargs="?", metavar="NAME|PROJECT_DIR", help="a kernel name or project folder (default: the current folder)"
+    )
     p.add_argument("--all", action="store_true", help="check every kernel Jupyter sees")
-    p.add_argument("--timeout", type=float, default=60.0, metavar="S", help="seconds a kernel may take to start and answer (default 60)")
+    p.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="seconds a kernel may take to start and answer (default 60)"
+    )
     p.add_argument("--jobs", type=int, default=4, metavar="N", help="kernels checked at once (default 4)")
     _target(p)
     _scope(p)
@@ -380,9 +403,14 @@ def _health_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
 
     p = sub.add_parser("prune", help="remove kernelspecs whose interpreter is gone (kernelenv's own by default)")
     p.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
-    p.add_argument("--include-foreign", action="store_true", help="also kernelspecs kernelenv did not make (their envs are never deleted)")
-    p.add_argument("--delete-venvs", action="store_true",
-                   help="also delete kernelenv's venvs of pruned kernels that hold nothing repair could recover")
+    p.add_argument(
+        "--include-foreign", action="store_true", help="also kernelspecs kernelenv did not make (their envs are never deleted)"
+    )
+    p.add_argument(
+        "--delete-venvs",
+        action="store_true",
+        help="also delete kernelenv's venvs of pruned kernels that hold nothing repair could recover",
+    )
     _scope(p)
     _common(p)
     p.set_defaults(handler=_prune)
@@ -405,9 +433,12 @@ def _sharing_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--with", dest="with_", action="append", metavar="PKG", help="also lock PKG (repeatable)")
     p.add_argument("-r", "--requirement", action="append", metavar="FILE", help="also lock what FILE names (repeatable)")
     p.add_argument("--profile", choices=PROFILE_NAMES, help="also lock the profile's packages")
-    p.add_argument("--universal", action="store_true",
-                   help="pin for Linux, macOS and Windows and the project's Python range (--python '>=3.10', else "
-                        "requires-python) at once, with every wheel's hash (uv); sync installs what this machine needs")
+    p.add_argument(
+        "--universal",
+        action="store_true",
+        help="pin for Linux, macOS and Windows and the project's Python range (--python '>=3.10', else "
+        "requires-python) at once, with every wheel's hash (uv); sync installs what this machine needs",
+    )
     _python_installer(p)
     _common(p)
     p.set_defaults(handler=_lock)
@@ -421,12 +452,20 @@ def _sharing_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     _common(p)
     p.set_defaults(handler=_sync)
 
-    p = sub.add_parser("export", help="share the locked env: pinned requirements, a Dockerfile, a devcontainer, Enterprise Gateway specs")
+    p = sub.add_parser(
+        "export", help="share the locked env: pinned requirements, a Dockerfile, a devcontainer, Enterprise Gateway specs"
+    )
     p.add_argument("project", nargs="?", help="project folder (default: the current folder)")
     p.add_argument("--format", required=True, choices=("requirements", "dockerfile", "devcontainer", "enterprise-gateway"))
     p.add_argument("--output", metavar="PATH", help="file (or, for devcontainer and enterprise-gateway, folder) to write")
-    p.add_argument("--base-image", metavar="IMAGE", help="dockerfile/devcontainer: the image to build on (default: python:X.Y-slim)")
-    p.add_argument("--image", metavar="IMAGE", help="enterprise-gateway: the kernel image to extend (default: the project's `kernelenv container` image)")
+    p.add_argument(
+        "--base-image", metavar="IMAGE", help="dockerfile/devcontainer: the image to build on (default: python:X.Y-slim)"
+    )
+    p.add_argument(
+        "--image",
+        metavar="IMAGE",
+        help="enterprise-gateway: the kernel image to extend (default: the project's `kernelenv container` image)",
+    )
     p.add_argument("--force", action="store_true", help="replace a file kernelenv did not write")
     _scope(p)
     _common(p)
@@ -492,10 +531,15 @@ def _suggest(parser: argparse.ArgumentParser, verb: str, message: str) -> str:
     unknown = re.search(r"unrecognized arguments: (.*)$", message)
     if unknown and verb != "kernelenv":
         options = [o for a in _subparser(parser, verb)._actions for o in a.option_strings if o.startswith("--")]
-        guesses = [g for arg in unknown.group(1).split() if arg.startswith("--")
-                   for g in difflib.get_close_matches(arg.split("=", 1)[0], options, n=1)]
+        guesses = [
+            g
+            for arg in unknown.group(1).split()
+            if arg.startswith("--")
+            for g in difflib.get_close_matches(arg.split("=", 1)[0], options, n=1)
+        ]
         return f"kernelenv {verb}: unrecognized arguments: {unknown.group(1)}" + (
-            f"; did you mean {', '.join(dict.fromkeys(guesses))}?" if guesses else "")
+            f"; did you mean {', '.join(dict.fromkeys(guesses))}?" if guesses else ""
+        )
     return message
 
 
@@ -553,7 +597,9 @@ def main(argv: list[str] | None = None) -> int:
 
         result = Result(
             verb,
-            errors=[ErrorInfo("INTERNAL", f"{type(exc).__name__}: {exc}", "please report this", {"traceback": traceback.format_exc()})],
+            errors=[
+                ErrorInfo("INTERNAL", f"{type(exc).__name__}: {exc}", "please report this", {"traceback": traceback.format_exc()})
+            ],
             ok=False,
         )
     return renderer.result(result)

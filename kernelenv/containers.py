@@ -22,6 +22,7 @@ Contract:
   whether kernelenv built it; ``remove_image`` removes only an image kernelenv built for that
   kernel, that no other kernelspec uses.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,8 +42,17 @@ from .result import OperationError
 ENGINES = ("podman", "docker")
 # Engine settings worth carrying into the kernelspec's env (the kernel must start the same way
 # from an editor that never saw kernelenv's environment).
-ENGINE_ENV = ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF", "CONTAINER_HOST", "CONTAINER_CONNECTION",
-              "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY")
+ENGINE_ENV = (
+    "CONTAINERS_CONF",
+    "CONTAINERS_STORAGE_CONF",
+    "CONTAINER_HOST",
+    "CONTAINER_CONNECTION",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+    "DOCKER_CONFIG",
+    "DOCKER_CERT_PATH",
+    "DOCKER_TLS_VERIFY",
+)
 CONNECTION = "/run/kernelenv/connection.json"  # the connection file, inside the container
 CA_IN_BUILD = "/run/kernelenv/ca-certificates.crt"  # the host's CA bundle, inside a podman build
 LABEL_KERNEL = "kernelenv.kernel"
@@ -122,8 +132,11 @@ def _engine_env() -> dict[str, str]:
 
 def _answers(engine: Engine) -> str | None:
     """None when the engine can run containers here, else why not (one line)."""
-    check = ("info", "--format", "{{.Host.OCIRuntime.Name}}") if engine.name == "podman" else (
-        "version", "--format", "{{.Server.Version}}")
+    check = (
+        ("info", "--format", "{{.Host.OCIRuntime.Name}}")
+        if engine.name == "podman"
+        else ("version", "--format", "{{.Server.Version}}")
+    )
     try:
         done = engine.run(*check, timeout=30)
     except proc.ProcError as exc:
@@ -167,14 +180,19 @@ def available() -> list[Engine]:
 
 # images ----------------------------------------------------------------------------------
 # what docker and podman accept as an image reference: name[:tag][@sha256:digest]
-IMAGE_REF = re.compile(r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?(/[a-z0-9._-]+)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$")
+IMAGE_REF = re.compile(
+    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?(/[a-z0-9._-]+)*(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$"
+)
 
 
 def check_image_ref(image: str, flag: str) -> None:
     """USAGE unless ``image`` (given with ``flag``) is an image reference."""
     if len(image) > 255 or not IMAGE_REF.match(image):
-        raise OperationError("USAGE", f"{flag} {image!r} is not an image reference (name[:tag][@sha256:digest])",
-                             hint="for example python:3.11-slim or localhost/kernelenv-demo:latest")
+        raise OperationError(
+            "USAGE",
+            f"{flag} {image!r} is not an image reference (name[:tag][@sha256:digest])",
+            hint="for example python:3.11-slim or localhost/kernelenv-demo:latest",
+        )
 
 
 @dataclass
@@ -192,8 +210,13 @@ class ImagePython:
         return f"{self.version[0]}.{self.version[1]}"
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "version": ".".join(map(str, self.version)), "executable": self.executable,
-                "in_venv": self.in_venv, "ipykernel": self.ipykernel}
+        return {
+            "path": self.path,
+            "version": ".".join(map(str, self.version)),
+            "executable": self.executable,
+            "in_venv": self.in_venv,
+            "ipykernel": self.ipykernel,
+        }
 
 
 def image_info(engine: Engine, image: str) -> dict[str, Any] | None:
@@ -233,13 +256,15 @@ def ensure_image(engine: Engine, image: str, progress: Callable[[str], None] | N
             "IMAGE_NOT_FOUND",
             f"image {image} is not on this machine and cannot be pulled: {why}",
             hint="build it, or name a local image (`podman images` lists them); behind a closed network, make a base"
-                 " image from Debian packages with mmdebstrap and `podman import`",
+            " image from Debian packages with mmdebstrap and `podman import`",
             image=image,
         )
     return info
 
 
-def probe_python(engine: Engine, image: str, candidates: Iterable[str] = (images.IMAGE_PYTHON, "python3", "python")) -> ImagePython:
+def probe_python(
+    engine: Engine, image: str, candidates: Iterable[str] = (images.IMAGE_PYTHON, "python3", "python")
+) -> ImagePython:
     """The first of ``candidates`` that runs in ``image`` (no network, removed after).
 
     IMAGE_PYTHON_MISMATCH when the image has no Python at all. The image must be local.
@@ -260,8 +285,9 @@ def probe_python(engine: Engine, image: str, candidates: Iterable[str] = (images
             except (ValueError, IndexError, KeyError, TypeError):
                 tried.append(f"{path}: unreadable answer {done.stdout[-200:]!r}")
                 continue
-            return ImagePython(path, version, str(info.get("executable")), info.get("prefix") != info.get("base_prefix"),
-                               info.get("ipykernel"))
+            return ImagePython(
+                path, version, str(info.get("executable")), info.get("prefix") != info.get("base_prefix"), info.get("ipykernel")
+            )
         tried.append(f"{path}: {done.last_error_line()}")
     raise OperationError(
         "IMAGE_PYTHON_MISMATCH",
@@ -277,7 +303,10 @@ def check_python(image: str, found: ImagePython, want: str) -> None:
         raise OperationError(
             "IMAGE_PYTHON_MISMATCH",
             f"image {image} has Python {'.'.join(map(str, found.version))}; kernelenv.lock is for Python {want}",
-            hint=f"use a base image with Python {want} (--base-image), or re-lock for {found.short} with `kernelenv lock --python {found.short}`",
+            hint=(
+                f"use a base image with Python {want} (--base-image), or re-lock "
+                f"for {found.short} with `kernelenv lock --python {found.short}`"
+            ),
             image=image,
             image_python=found.short,
             lock_python=want,
@@ -354,12 +383,22 @@ def kernel_argv(engine: Engine, image: str, python: str, *, name: str, resource_
     """The kernelspec argv (see the module docstring). The mount pair comes first of all arguments
     that hold ``{connection_file}``: it is the pair VS Code drops."""
     argv = [
-        engine.path, "run", "--rm", "-i", "--init", "--network=host",
-        "-v", f"{{connection_file}}:{CONNECTION}:ro",
-        "--label", f"{LABEL_CONNECTION}={{connection_file}}",
-        "--label", f"{LABEL_KERNEL}={name}",
-        "--label", f"{LABEL_SPEC}={resource_dir}",
-        "--label", f"{LABEL_HOST}={socket.gethostname()}",
+        engine.path,
+        "run",
+        "--rm",
+        "-i",
+        "--init",
+        "--network=host",
+        "-v",
+        f"{{connection_file}}:{CONNECTION}:ro",
+        "--label",
+        f"{LABEL_CONNECTION}={{connection_file}}",
+        "--label",
+        f"{LABEL_KERNEL}={name}",
+        "--label",
+        f"{LABEL_SPEC}={resource_dir}",
+        "--label",
+        f"{LABEL_HOST}={socket.gethostname()}",
     ]
     if project is not None and ":" not in str(project):
         argv += ["-v", f"{project}:{project}", "-w", str(project)]  # the project's files, where the notebooks expect them
@@ -485,8 +524,15 @@ class Container:
     cmd: list[str]
 
     def to_json(self) -> dict[str, Any]:
-        return {"engine": self.engine.name, "id": self.id[:12], "name": self.name, "kernel": self.kernel,
-                "spec": self.spec, "running": self.running, "created": self.created}
+        return {
+            "engine": self.engine.name,
+            "id": self.id[:12],
+            "name": self.name,
+            "kernel": self.kernel,
+            "spec": self.spec,
+            "running": self.running,
+            "created": self.created,
+        }
 
 
 def containers(engine: Engine) -> list[Container]:
@@ -505,11 +551,19 @@ def containers(engine: Engine) -> list[Container]:
         config = c.get("Config") or {}
         labels = config.get("Labels") or {}
         state = c.get("State") or {}
-        out.append(Container(
-            engine, str(c.get("Id", "")), str(c.get("Name", "")).lstrip("/"), str(labels.get(LABEL_KERNEL, "")),
-            labels.get(LABEL_SPEC), bool(state.get("Running")), c.get("Created"), dict(labels),
-            [str(a) for a in (config.get("Cmd") or [])],
-        ))
+        out.append(
+            Container(
+                engine,
+                str(c.get("Id", "")),
+                str(c.get("Name", "")).lstrip("/"),
+                str(labels.get(LABEL_KERNEL, "")),
+                labels.get(LABEL_SPEC),
+                bool(state.get("Running")),
+                c.get("Created"),
+                dict(labels),
+                [str(a) for a in (config.get("Cmd") or [])],
+            )
+        )
     return out
 
 
@@ -615,8 +669,11 @@ def remove_image(spec: kernelspec.Spec, search_path: list[Path]) -> dict[str, An
     image = box["image"]
     if not box.get("built"):
         return {"image": image, "removed": False, "reason": "kernelenv did not build it"}
-    users = [s.name for s in specstore.scan(search_path)
-             if s.resource_dir != spec.resource_dir and (container_mark(s) or {}).get("image") == image]
+    users = [
+        s.name
+        for s in specstore.scan(search_path)
+        if s.resource_dir != spec.resource_dir and (container_mark(s) or {}).get("image") == image
+    ]
     if users:
         return {"image": image, "removed": False, "reason": f"still used by kernel {', '.join(sorted(users))}"}
     try:

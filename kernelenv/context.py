@@ -5,6 +5,7 @@ os.environ or sys.argv themselves. Every path given is checked here: a control c
 newline, a tab) in a project, venv or prefix path is PATH_INVALID before anything is touched,
 since it would split a script's shebang line or a Dockerfile line.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,7 +72,8 @@ class Context:
         """The project folder; PROJECT_NOT_FOUND when it does not exist or is not a folder."""
         if not os.path.isdir(self.project):  # never raises (Path.is_dir does on a too-long name)
             raise OperationError(
-                "PROJECT_NOT_FOUND", f"project folder {self.project} does not exist or is not a folder",
+                "PROJECT_NOT_FOUND",
+                f"project folder {self.project} does not exist or is not a folder",
                 hint=f"check the path; for a new project, make its folder first: mkdir -p {shlex.quote(str(self.project))}",
                 project=self.project,
             )

@@ -11,6 +11,7 @@ Contract:
 - ``safe_umask`` tightens the process umask so nothing kernelenv or its children make is
   group- or world-writable.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -122,7 +123,10 @@ def private_subdir(root: Path, *parts: str) -> Path:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise OperationError(
-            "CACHE_UNWRITABLE", f"cannot make {path}: {exc.strerror or exc}", hint="set XDG_CACHE_HOME to a folder you can write", path=path
+            "CACHE_UNWRITABLE",
+            f"cannot make {path}: {exc.strerror or exc}",
+            hint="set XDG_CACHE_HOME to a folder you can write",
+            path=path,
         ) from None
     return path
 

@@ -13,6 +13,7 @@ uid 1000 by default and refuses uid 0). The launchers come from EG's source dist
 scripts (launch_docker.py, launch_kubernetes.py and kernel-pod.yaml.j2) come from the same
 source distribution and go into each spec's ``scripts/`` folder on the gateway host (LAUNCHERS).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -97,7 +98,8 @@ def dockerfile(kernel_image: str, marker: str) -> str:
             f"    && tar -xzf {eg}/{EG_SDIST} -C {eg} --strip-components=1 \\",
             "    && mkdir -p /usr/local/bin/kernel-launchers/python/scripts \\",
             f"    && cp {eg}/etc/kernel-launchers/bootstrap/bootstrap-kernel.sh /usr/local/bin/bootstrap-kernel.sh \\",
-            f"    && cp {eg}/etc/kernel-launchers/python/scripts/launch_ipykernel.py /usr/local/bin/kernel-launchers/python/scripts/ \\",
+            f"    && cp {eg}/etc/kernel-launchers/python/scripts/launch_ipykernel.py "
+            "/usr/local/bin/kernel-launchers/python/scripts/ \\",
             "    && chmod 0755 /usr/local/bin/bootstrap-kernel.sh \\",
             f"    && rm -rf {eg} \\",
             "    && mkdir -p /home/kernel && chmod 1777 /home/kernel",

@@ -9,6 +9,7 @@ Contract:
   by kernels.py and doctor.
 - ``Problem.message`` renders the reason's template with its facts.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,7 +65,9 @@ MESSAGES: dict[Reason, str] = {
     Reason.IPYKERNEL_MISSING: "ipykernel is not installed in {venv}",
     Reason.VENV_BROKEN: "the venv {venv} is broken: its pyvenv.cfg is missing, so {python} runs outside it",
     Reason.VENV_INCOMPLETE: "the venv {venv} was never finished (a kernelenv run was interrupted while making it)",
-    Reason.SCRIPTS_ELSEWHERE: "{venv} was copied or moved from elsewhere: its {scripts} run{s} {interpreter}, another venv's python",
+    Reason.SCRIPTS_ELSEWHERE: (
+        "{venv} was copied or moved from elsewhere: its {scripts} run{s} {interpreter}, another venv's python"
+    ),
     Reason.SHADOWED: "hidden by {by}, which comes earlier on Jupyter's path: Jupyter starts that one for the name {name!r}",
     Reason.LEFT_ASIDE: "an interrupted kernelenv run left this spec aside in {holder}; `kernelenv prune` puts it back",
     Reason.PROJECT_MOVED: "the project was moved to {moved_to}; the kernel still points at {project}",
@@ -155,5 +158,7 @@ def _venv_problems(prefix: Path) -> list[Problem]:
 def scripts_problem(venv: Path, elsewhere: list[tuple[str, str]]) -> Problem:
     names = [n for n, _ in elsewhere]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return Problem(Reason.SCRIPTS_ELSEWHERE, {"venv": str(venv), "scripts": shown, "s": "" if len(names) > 1 else "s",
-                                              "interpreter": elsewhere[0][1]})
+    return Problem(
+        Reason.SCRIPTS_ELSEWHERE,
+        {"venv": str(venv), "scripts": shown, "s": "" if len(names) > 1 else "s", "interpreter": elsewhere[0][1]},
+    )

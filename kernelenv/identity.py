@@ -15,6 +15,7 @@ Contract:
   (here, moved or copied) or abandoned; never the user's own.
 - ``recoverable`` says whether ``repair`` can bring a venv back (its packages are readable).
 """
+
 from __future__ import annotations
 
 import os
@@ -105,7 +106,7 @@ class VenvIdentity:
             Kind.OURS_COPIED: f"{p} is a copy of {self.made_at}, which kernelenv made",
             Kind.USERS: f"{p} was not made by kernelenv",
             Kind.USERS_RELOCATED: f"{p} was not made by kernelenv and was copied or moved: its scripts run "
-                                  f"{self.scripts_elsewhere[0][1] if self.scripts_elsewhere else 'another python'}",
+            f"{self.scripts_elsewhere[0][1] if self.scripts_elsewhere else 'another python'}",
         }[self.kind]
 
 

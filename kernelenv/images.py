@@ -5,6 +5,7 @@ dependency resolution) and the kernel registered under IMAGE_PREFIX/share/jupyte
 Its Python must be the lock's X.Y: the recipe's first RUN checks that and stops the build with
 a sentence saying so (kernelenv's own builds check it before building, see containers.py).
 """
+
 from __future__ import annotations
 
 import shlex
@@ -68,7 +69,7 @@ def dockerfile(
             f"       --require-hashes --no-deps -r {IMAGE_ROOT}/kernelenv.lock",
             f'RUN "$KERNELENV_VENV/bin/python" -m ipykernel install --prefix {IMAGE_PREFIX} --name {q(name)} \\',
             f"    --display-name {q(display)} \\",
-            "    --env PATH \"$KERNELENV_VENV/bin:\\${PATH}\" --env VIRTUAL_ENV \"$KERNELENV_VENV\"",
+            '    --env PATH "$KERNELENV_VENV/bin:\\${PATH}" --env VIRTUAL_ENV "$KERNELENV_VENV"',
             f'ENV PATH="{IMAGE_VENV}/bin:$PATH"',
             "# The image carries the env and its kernel; a server is yours to choose, e.g.:",
             "#   RUN pip install jupyterlab",

@@ -6,6 +6,7 @@ build an installer command line. Every operation returns data or raises Operatio
 the backend's own name and reason (INSTALL_FAILED, HASH_MISMATCH, RESOLVE_FAILED).
 ``freeze(venv)`` reads what a venv holds from its dist-info folders (no process).
 """
+
 from __future__ import annotations
 
 import json
@@ -86,8 +87,11 @@ def _install_checked(argv: list[str], name: str, requirements: list[str], **kw: 
     if done.ok:
         return
     missing = next((m.group(1) for rx in _NOT_FOUND for m in [rx.search(done.stderr + done.stdout)] if m), None)
-    hint = (f"no package named {missing!r} on the index: check its spelling (https://pypi.org/project/{missing}/)"
-            if missing else None)
+    hint = (
+        f"no package named {missing!r} on the index: check its spelling (https://pypi.org/project/{missing}/)"
+        if missing
+        else None
+    )
     raise proc.failure(done, "INSTALL_FAILED", f"{name} install", hint=hint, installer=name, requirements=requirements)
 
 
@@ -106,8 +110,14 @@ class Uv:
     def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
         args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
         if args:
-            _install_checked([self.exe, "pip", "install", "--python", str(python), *args], "uv", args,
-                             timeout=3600, on_line=on_line, env=self._env(python))
+            _install_checked(
+                [self.exe, "pip", "install", "--python", str(python), *args],
+                "uv",
+                args,
+                timeout=3600,
+                on_line=on_line,
+                env=self._env(python),
+            )
 
     def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
         argv = [self.exe, "pip", "sync" if exact else "install", "--python", str(python), "--require-hashes"]
@@ -120,8 +130,14 @@ class Uv:
 
     def uninstall(self, python: Path, names: list[str]) -> None:
         if names:
-            proc.run_checked([self.exe, "pip", "uninstall", "--python", str(python), *names], code="INSTALL_FAILED",
-                             what="uv uninstall", details={"installer": "uv"}, timeout=600, env=self._env(python))
+            proc.run_checked(
+                [self.exe, "pip", "uninstall", "--python", str(python), *names],
+                code="INSTALL_FAILED",
+                what="uv uninstall",
+                details={"installer": "uv"},
+                timeout=600,
+                env=self._env(python),
+            )
 
     def seed_pip(self, python: Path) -> None:
         self.install(python, ["pip"], [])
@@ -129,8 +145,16 @@ class Uv:
     def check(self, python: Path) -> tuple[list[Conflict], str | None]:
         return _check([self.exe, "pip", "check", "--python", str(python)], self._env(None))
 
-    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None,
-                universal: bool = False, preferences: list[str] | None = None) -> list[lockfile.Pin]:
+    def compile(
+        self,
+        lines: list[str],
+        files: list[Path],
+        *,
+        python_version: str,
+        python: Path | None,
+        universal: bool = False,
+        preferences: list[str] | None = None,
+    ) -> list[lockfile.Pin]:
         """Exact pins with hashes for ``python_version`` on this platform; ``universal``: for every platform
         (Linux, macOS, Windows) and every Python from ``python_version`` up, under markers. ``preferences``
         (``name==version`` lines) are kept where they fit (uv reads an existing output file so)."""
@@ -140,25 +164,53 @@ class Uv:
             out = Path(tmp) / "out.txt"
             if preferences:
                 out.write_text("\n".join(preferences) + "\n", encoding="utf-8")
-            argv = [self.exe, "pip", "compile", str(req), "-o", str(out), "--generate-hashes", "--python-version",
-                    python_version, "--no-header", "--no-annotate", "--quiet"]
+            argv = [
+                self.exe,
+                "pip",
+                "compile",
+                str(req),
+                "-o",
+                str(out),
+                "--generate-hashes",
+                "--python-version",
+                python_version,
+                "--no-header",
+                "--no-annotate",
+                "--quiet",
+            ]
             if universal:
                 argv.append("--universal")
             elif python is not None:
                 argv += ["--python", str(python)]
-            proc.run_checked(argv, code="RESOLVE_FAILED", what="uv pip compile" + (" --universal" if universal else ""),
-                             hint="a conflict between what is installed and what was asked for? see `kernelenv doctor`",
-                             details={"installer": "uv"}, timeout=1800, env=self._env(None))
+            proc.run_checked(
+                argv,
+                code="RESOLVE_FAILED",
+                what="uv pip compile" + (" --universal" if universal else ""),
+                hint="a conflict between what is installed and what was asked for? see `kernelenv doctor`",
+                details={"installer": "uv"},
+                timeout=1800,
+                env=self._env(None),
+            )
             text = out.read_text(encoding="utf-8")
         return lockfile.parse_pins(text, out)
 
-    def resolve_start(self, python: Path, short: str, requirements: list[str], files: list[Path], *,
-                      offline: bool) -> Resolving:
+    def resolve_start(self, python: Path, short: str, requirements: list[str], files: list[Path], *, offline: bool) -> Resolving:
         """Start resolving what ``install`` would install into a new venv of the interpreter
         ``python`` (Python ``short``, X.Y) now, by uv's own index settings and HTTP cache rules;
         see Resolving.pins."""
-        argv = [self.exe, "pip", "compile", "-", *(str(Path(f).absolute()) for f in files), "--python", str(python),
-                "--generate-hashes", "--no-header", "--no-annotate", "--quiet"]
+        argv = [
+            self.exe,
+            "pip",
+            "compile",
+            "-",
+            *(str(Path(f).absolute()) for f in files),
+            "--python",
+            str(python),
+            "--generate-hashes",
+            "--no-header",
+            "--no-annotate",
+            "--quiet",
+        ]
         if offline:
             argv.append("--offline")
         try:
@@ -170,8 +222,15 @@ class Uv:
     def install_start(self, python: Path, requirements: list[str], files: list[Path], *, offline: bool) -> proc.Running:
         """``install`` started, its output discarded: a head start (downloads, links) for an exact
         ``install_lock`` that follows it; whether it succeeded does not matter. ProcError if uv cannot start."""
-        argv = [self.exe, "pip", "install", "--python", str(python), *requirements,
-                *(a for f in files for a in ("-r", str(Path(f).absolute())))]
+        argv = [
+            self.exe,
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            *requirements,
+            *(a for f in files for a in ("-r", str(Path(f).absolute()))),
+        ]
         if offline:
             argv.append("--offline")
         return proc.start(argv, timeout=3600, env=self._env(python), capture=False)
@@ -199,8 +258,19 @@ class Uv:
 
         A failure that is not about availability (no network) also gives None: not ours to judge.
         """
-        argv = [self.exe, "pip", "compile", "-", "--python-version", python_version, "--no-deps", "--no-header",
-                "--quiet", "--prerelease", "disallow"]
+        argv = [
+            self.exe,
+            "pip",
+            "compile",
+            "-",
+            "--python-version",
+            python_version,
+            "--no-deps",
+            "--no-header",
+            "--quiet",
+            "--prerelease",
+            "disallow",
+        ]
         if offline:
             argv.append("--offline")
         plat = _uv_platform()
@@ -252,12 +322,26 @@ class Pip:
     def install(self, python: Path, requirements: list[str], files: list[Path], *, on_line: OnLine | None = None) -> None:
         args = [*requirements, *(a for f in files for a in ("-r", str(f)))]
         if args:
-            _install_checked(self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", *args),
-                             "pip", args, timeout=3600, on_line=on_line)
+            _install_checked(
+                self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", *args),
+                "pip",
+                args,
+                timeout=3600,
+                on_line=on_line,
+            )
 
     def install_lock(self, python: Path, lock: Path, *, exact: bool, offline: bool, on_line: OnLine | None = None) -> None:
-        argv = self._argv(python, "install", "--disable-pip-version-check", "--progress-bar", "off", "--require-hashes",
-                          "--no-deps", "-r", str(lock))
+        argv = self._argv(
+            python,
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            str(lock),
+        )
         if offline:
             argv.append("--no-index")
         done = _run(argv, "pip", timeout=3600, on_line=on_line)
@@ -271,36 +355,70 @@ class Pip:
 
     def uninstall(self, python: Path, names: list[str]) -> None:
         if names:
-            proc.run_checked(self._argv(python, "uninstall", "-y", *names), code="INSTALL_FAILED", what="pip uninstall",
-                             details={"installer": "pip"}, timeout=600)
+            proc.run_checked(
+                self._argv(python, "uninstall", "-y", *names),
+                code="INSTALL_FAILED",
+                what="pip uninstall",
+                details={"installer": "pip"},
+                timeout=600,
+            )
 
     def seed_pip(self, python: Path) -> None:
-        proc.run_checked([str(python), "-m", "ensurepip", "--default-pip"], code="VENV_CREATE_FAILED",
-                         what=f"ensurepip in {python.parent.parent}", timeout=300)
+        proc.run_checked(
+            [str(python), "-m", "ensurepip", "--default-pip"],
+            code="VENV_CREATE_FAILED",
+            what=f"ensurepip in {python.parent.parent}",
+            timeout=300,
+        )
 
     def check(self, python: Path) -> tuple[list[Conflict], str | None]:
         return _check(self._argv(python, "check", "--disable-pip-version-check"), {})
 
-    def compile(self, lines: list[str], files: list[Path], *, python_version: str, python: Path | None,
-                universal: bool = False, preferences: list[str] | None = None) -> list[lockfile.Pin]:
+    def compile(
+        self,
+        lines: list[str],
+        files: list[Path],
+        *,
+        python_version: str,
+        python: Path | None,
+        universal: bool = False,
+        preferences: list[str] | None = None,
+    ) -> list[lockfile.Pin]:
         if universal:
-            raise OperationError("UNIVERSAL_NEEDS_UV", "pip resolves only for the interpreter it runs in, not for every platform",
-                                 hint="drop --installer pip (kernelenv uses uv, a dependency of kernelenv)", installer="pip")
+            raise OperationError(
+                "UNIVERSAL_NEEDS_UV",
+                "pip resolves only for the interpreter it runs in, not for every platform",
+                hint="drop --installer pip (kernelenv uses uv, a dependency of kernelenv)",
+                installer="pip",
+            )
         if python is None:
             raise OperationError("RESOLVE_FAILED", "pip resolves only for an interpreter it runs in", installer="pip")
         with tempfile.TemporaryDirectory(prefix="kernelenv-lock-") as tmp:
             report = Path(tmp) / "report.json"
-            argv = self._argv(python, "install", "--dry-run", "--ignore-installed", "--quiet", "--disable-pip-version-check",
-                              "--report", str(report), *lines, *(a for f in files for a in ("-r", str(f))))
-            proc.run_checked(argv, code="RESOLVE_FAILED", what="pip install --dry-run",
-                             details={"installer": "pip"}, timeout=1800)
+            argv = self._argv(
+                python,
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--report",
+                str(report),
+                *lines,
+                *(a for f in files for a in ("-r", str(f))),
+            )
+            proc.run_checked(
+                argv, code="RESOLVE_FAILED", what="pip install --dry-run", details={"installer": "pip"}, timeout=1800
+            )
             data = json.loads(report.read_text(encoding="utf-8"))
         pins = []
         for item in data.get("install", []):
             meta = item.get("metadata", {})
             hashes = (item.get("download_info", {}).get("archive_info") or {}).get("hashes") or {}
             if "sha256" not in hashes:
-                raise OperationError("RESOLVE_FAILED", f"pip gave no hash for {meta.get('name')}; install uv for `kernelenv lock`", installer="pip")
+                raise OperationError(
+                    "RESOLVE_FAILED", f"pip gave no hash for {meta.get('name')}; install uv for `kernelenv lock`", installer="pip"
+                )
             pins.append(lockfile.Pin(meta["name"], meta["version"], [f"sha256:{hashes['sha256']}"]))
         return pins
 
@@ -322,7 +440,9 @@ def choose(preferred: str) -> Backend:
     if uv:
         return Uv(uv)
     if preferred == "uv":
-        raise OperationError("INSTALLER_UNAVAILABLE", "uv was asked for (--installer uv) but cannot run here", hint="use --installer pip")
+        raise OperationError(
+            "INSTALLER_UNAVAILABLE", "uv was asked for (--installer uv) but cannot run here", hint="use --installer pip"
+        )
     return Pip()
 
 

@@ -12,6 +12,7 @@ Contract:
   argument that names a kernel and a project with other kernels is TARGET_AMBIGUOUS, and
   kernel names are compared exactly (no case folding).
 """
+
 from __future__ import annotations
 
 import os
@@ -162,10 +163,7 @@ def effective(all_rows: list[KernelRow], name: str) -> KernelRow | None:
 
 def owned_by(all_rows: list[KernelRow], *, project: Path | str | None = None, venv: Path | str | None = None) -> list[KernelRow]:
     """kernelenv's kernels for ``project`` or ``venv`` (by their mark), effective ones first, one per name."""
-    found = [
-        r for r in all_rows
-        if r.aside_in is None and r.mark and (same_path(r.project, project) or same_path(r.venv, venv))
-    ]
+    found = [r for r in all_rows if r.aside_in is None and r.mark and (same_path(r.project, project) or same_path(r.venv, venv))]
     found.sort(key=lambda r: r.status == Reason.SHADOWED)
     seen: set[str] = set()
     out = []
@@ -183,10 +181,16 @@ def users_of(all_rows: list[KernelRow], venv: Path, *, besides: list[Path] | Non
     real = os.path.realpath(venv)
     skip = {os.path.realpath(p) for p in besides or []}
     seen = {os.path.realpath(r.resource_dir) for r in all_rows if r.aside_in is None}
-    elsewhere = [KernelRow(specstore.read(d), []) for d in venvmod.recorded_specs(venv)
-                 if os.path.realpath(d) not in seen and os.path.isfile(d / "kernel.json")]
-    return [r for r in [*all_rows, *elsewhere]
-            if r.aside_in is None and os.path.realpath(r.resource_dir) not in skip and _uses(r, venv, real)]
+    elsewhere = [
+        KernelRow(specstore.read(d), [])
+        for d in venvmod.recorded_specs(venv)
+        if os.path.realpath(d) not in seen and os.path.isfile(d / "kernel.json")
+    ]
+    return [
+        r
+        for r in [*all_rows, *elsewhere]
+        if r.aside_in is None and os.path.realpath(r.resource_dir) not in skip and _uses(r, venv, real)
+    ]
 
 
 def _uses(r: KernelRow, venv: Path, real: str) -> bool:
@@ -197,7 +201,7 @@ def _uses(r: KernelRow, venv: Path, real: str) -> bool:
 
 
 def describe_users(users: list[KernelRow], all_rows: list[KernelRow]) -> str:
-    """"p, q (in /x/share/jupyter/kernels)": a user found outside ``all_rows`` (another scope) is named with its folder."""
+    """ "p, q (in /x/share/jupyter/kernels)": a user found outside ``all_rows`` (another scope) is named with its folder."""
     scanned = {os.path.realpath(r.resource_dir) for r in all_rows}
     return ", ".join(u.name if os.path.realpath(u.resource_dir) in scanned else f"{u.name} (in {u.kernels_dir})" for u in users)
 
@@ -263,7 +267,9 @@ def _exact(all_rows: list[KernelRow], name: str) -> KernelRow | None:
 
 
 def _not_found(name: str) -> OperationError:
-    return OperationError("KERNEL_NOT_FOUND", f"no kernel named {name!r} and no project folder there", hint="see `kernelenv list`", name=name)
+    return OperationError(
+        "KERNEL_NOT_FOUND", f"no kernel named {name!r} and no project folder there", hint="see `kernelenv list`", name=name
+    )
 
 
 # may this name be written? ------------------------------------------------------------------
@@ -295,7 +301,9 @@ def check_clash(
             raise OperationError(
                 "KERNEL_EXISTS",
                 f"{r.resource_dir} is a kernel Jupyter also calls {key!r} (a folder of another case); not adding {target}",
-                hint="choose another name with --name", name=name, resource_dir=r.resource_dir,
+                hint="choose another name with --name",
+                name=name,
+                resource_dir=r.resource_dir,
             )
     existing = next((r for r in here if r.name == name), None)
     if existing is None and (target.is_symlink() or target.exists()):
@@ -305,9 +313,12 @@ def check_clash(
         if later and ctx.on_jupyter_path and not ctx.force:
             raise OperationError(
                 "KERNEL_EXISTS",
-                f"a kernel named {name!r} exists at {later[0].resource_dir}; a new one in {ctx.kernels_dir} would hide it from Jupyter",
+                f"a kernel named {name!r} exists at {later[0].resource_dir}; "
+                f"a new one in {ctx.kernels_dir} would hide it from Jupyter",
                 hint="choose another name with --name, or hide it anyway with --force (nothing is deleted)",
-                name=name, resource_dir=later[0].resource_dir, owner=later[0].project or later[0].venv,
+                name=name,
+                resource_dir=later[0].resource_dir,
+                owner=later[0].project or later[0].venv,
             )
         return None
     if target.is_symlink():
@@ -315,14 +326,18 @@ def check_clash(
             return existing
         raise OperationError(
             "KERNEL_EXISTS",
-            f"kernel {name!r} at {target} is a symbolic link (to {os.path.realpath(target)}); kernelenv never writes through a link",
+            f"kernel {name!r} at {target} is a symbolic link (to "
+            f"{os.path.realpath(target)}); kernelenv never writes through a link",
             hint="remove the link yourself, choose another name with --name, or replace the link with --force",
-            name=name, resource_dir=target, owner=None,
+            name=name,
+            resource_dir=target,
+            owner=None,
         )
     mark = existing.mark
-    mine = mark is not None and (same_path(mark.get("project"), project) or (
-        same_path(mark.get("venv"), venv) and (created_by_project_ok or not mark.get("project"))
-    ))
+    mine = mark is not None and (
+        same_path(mark.get("project"), project)
+        or (same_path(mark.get("venv"), venv) and (created_by_project_ok or not mark.get("project")))
+    )
     mine = mine or any(r.resource_dir == existing.resource_dir for r in also_mine or [])
     if mine or ctx.force:
         return existing
@@ -341,15 +356,19 @@ def _refuse_shadowed(ctx: Context, same_key: list[KernelRow], name: str, owner: 
             f"kernel {name!r} at {first.resource_dir} comes earlier on Jupyter's path than {ctx.kernels_dir}: "
             f"Jupyter (and VS Code) would start that one, not this project's",
             hint=f"choose another name with --name (for example --name {name}-{(owner or Path('x')).name.lower()[:12]})",
-            name=name, resource_dir=first.resource_dir, shadowed=ctx.kernels_dir / name,
+            name=name,
+            resource_dir=first.resource_dir,
+            shadowed=ctx.kernels_dir / name,
         )
 
 
 def _not_ours(name: str, target: Path, mark: dict[str, Any] | None, project: Path | None, venv: Path | None) -> OperationError:
     """KERNEL_EXISTS for a spec of this name that belongs to another project, venv, or to nobody kernelenv knows."""
     if mark and mark.get("project") and same_path(mark.get("venv"), venv):
-        msg = (f"kernel {name!r} at {target} is the kernel `kernelenv create` made for {mark['project']}, which uses this venv; "
-               "registering would take it over")
+        msg = (
+            f"kernel {name!r} at {target} is the kernel `kernelenv create` made for {mark['project']}, which uses this venv; "
+            "registering would take it over"
+        )
         owner = mark.get("project")
     elif mark:
         owner = mark.get("project") or mark.get("venv")
@@ -358,6 +377,10 @@ def _not_ours(name: str, target: Path, mark: dict[str, Any] | None, project: Pat
         owner = None
         msg = f"kernel {name!r} at {target} is not kernelenv's; not replacing it"
     return OperationError(
-        "KERNEL_EXISTS", msg, hint="choose another name with --name, or replace it with --force",
-        name=name, resource_dir=target, owner=owner,
+        "KERNEL_EXISTS",
+        msg,
+        hint="choose another name with --name, or replace it with --force",
+        name=name,
+        resource_dir=target,
+        owner=owner,
     )

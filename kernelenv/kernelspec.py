@@ -3,6 +3,7 @@
 No I/O here (tested by comparing dicts): reading, scanning and writing spec folders is
 kernelenv/specstore.py; health is kernelenv/health.py.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,7 +43,9 @@ def check_name(name: str) -> None:
 
     problem = name_problem(name)
     if problem:
-        raise OperationError("NAME_INVALID", f"kernel name {name!r} is not valid: {problem}", hint=f"try --name {slug(name)}", name=name)
+        raise OperationError(
+            "NAME_INVALID", f"kernel name {name!r} is not valid: {problem}", hint=f"try --name {slug(name)}", name=name
+        )
 
 
 def slug(text: str) -> str:
@@ -73,7 +76,6 @@ class Spec:
     data: dict[str, Any] | None
     error: str | None = None
     copied: bool = False  # its mark names another spec folder: a copy, not kernelenv's
-
 
     @property
     def key(self) -> str:
@@ -205,8 +207,10 @@ def runs_ipykernel(spec: Spec) -> bool:
     data = spec.data or {}
     language = data.get("language", "python")
     argv = data.get("argv") or []
-    return isinstance(language, str) and language.lower() == "python" and any(
-        isinstance(a, str) and a.startswith("ipykernel") for a in argv
+    return (
+        isinstance(language, str)
+        and language.lower() == "python"
+        and any(isinstance(a, str) and a.startswith("ipykernel") for a in argv)
     )
 
 
@@ -215,5 +219,3 @@ def advertises_encryption(spec: Spec) -> bool:
     meta = (spec.data or {}).get("metadata")
     enc = meta.get("supported_encryption") if isinstance(meta, dict) else None
     return isinstance(enc, list) and "curve" in enc
-
-

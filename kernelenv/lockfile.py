@@ -23,6 +23,7 @@ marker (``ipykernel==7.3.0 ; python_full_version < '3.11'``); ``applicable`` pic
 for one interpreter on this machine. ``parse_pins`` reads the body of any hash-pinned
 requirements file (what ``uv pip compile --generate-hashes`` writes).
 """
+
 from __future__ import annotations
 
 import re
@@ -239,7 +240,7 @@ def check_python(lock: Lock, version: tuple[int, ...], path: Path, venv: Path) -
             "LOCK_INVALID",
             f"{path} is for Python {lock.requires_python}, the venv {venv} has Python {have}",
             hint=f"rebuild the venv with `kernelenv repair --python {lock.python}`, "
-                 "or widen the project's requires-python and re-lock",
+            "or widen the project's requires-python and re-lock",
             path=path,
             lock_python=lock.requires_python,
             venv_python=have,
@@ -309,8 +310,14 @@ def environment(version: tuple[int, ...], implementation: str) -> dict[str, str]
 
     env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
     full = ".".join(map(str, version[:3]))
-    env.update(python_version=f"{version[0]}.{version[1]}", python_full_version=full, implementation_version=full,
-               implementation_name=implementation.lower(), platform_python_implementation=implementation, extra="")
+    env.update(
+        python_version=f"{version[0]}.{version[1]}",
+        python_full_version=full,
+        implementation_version=full,
+        implementation_name=implementation.lower(),
+        platform_python_implementation=implementation,
+        extra="",
+    )
     return env
 
 
@@ -327,8 +334,10 @@ def applicable(lock: Lock, version: tuple[int, ...], implementation: str, env: d
         if pin.marker and not Marker(pin.marker).evaluate(values):
             continue
         if pin.canonical in picked:
-            raise _invalid(Path(FILENAME), f"{pin.name} is pinned twice for Python {values['python_full_version']} "
-                                            f"on {values['sys_platform']}")
+            raise _invalid(
+                Path(FILENAME),
+                f"{pin.name} is pinned twice for Python {values['python_full_version']} on {values['sys_platform']}",
+            )
         picked[pin.canonical] = pin
     return Lock(lock.python, list(picked.values()), lock.requested, lock.meta)
 

@@ -20,6 +20,7 @@ Contract:
   drop) keeps it universal.
 - ``make`` writes the lock only when its pins changed (a new ``created`` line alone is no change).
 """
+
 from __future__ import annotations
 
 import sys
@@ -81,8 +82,12 @@ def top_level(venv: Path) -> tuple[list[str], list[str]]:
 
 
 def needs_uv(name: str) -> OperationError:
-    return OperationError("UNIVERSAL_NEEDS_UV", "a universal lock needs uv's resolver: pip resolves only for the machine it runs on",
-                          hint="drop --installer pip (uv is a dependency of kernelenv)", installer=name)
+    return OperationError(
+        "UNIVERSAL_NEEDS_UV",
+        "a universal lock needs uv's resolver: pip resolves only for the machine it runs on",
+        hint="drop --installer pip (uv is a dependency of kernelenv)",
+        installer=name,
+    )
 
 
 def python_range(spec: str | None, info: pythons.PythonInfo) -> str:
@@ -97,9 +102,17 @@ def python_range(spec: str | None, info: pythons.PythonInfo) -> str:
     return f">={info.short}"
 
 
-def _universal(ctx: Context, project: Path, venv: Path, packages: list[str], requirement_files: list[Path],
-               python_spec: str | None, info: pythons.PythonInfo, backend: installer.Backend,
-               exclude: Collection[str]) -> tuple[list[lockfile.Pin], list[str], dict[str, str]]:
+def _universal(
+    ctx: Context,
+    project: Path,
+    venv: Path,
+    packages: list[str],
+    requirement_files: list[Path],
+    python_spec: str | None,
+    info: pythons.PythonInfo,
+    backend: installer.Backend,
+    exclude: Collection[str],
+) -> tuple[list[lockfile.Pin], list[str], dict[str, str]]:
     """(pins for every platform, names skipped, header fields) of a universal lock."""
     from packaging.specifiers import SpecifierSet
 
@@ -107,9 +120,12 @@ def _universal(ctx: Context, project: Path, venv: Path, packages: list[str], req
         raise needs_uv(backend.name)
     span = python_range(python_spec, info)
     if not SpecifierSet(span).contains(info.version_str, prereleases=True):
-        raise OperationError("PYTHON_UNSUPPORTED", f"Python {info.version_str} ({info.path}) is outside the lock's range {span}",
-                             hint=f"lock with --python '{span}', or rebuild the venv with a Python in that range",
-                             python=info.path)
+        raise OperationError(
+            "PYTHON_UNSUPPORTED",
+            f"Python {info.version_str} ({info.path}) is outside the lock's range {span}",
+            hint=f"lock with --python '{span}', or rebuild the venv with a Python in that range",
+            python=info.path,
+        )
     named = requirements.names(packages) | set(exclude)
     lines = list(packages)
     skipped: list[str] = []
@@ -121,8 +137,9 @@ def _universal(ctx: Context, project: Path, venv: Path, packages: list[str], req
     old = lockfile.load(project)
     if old is not None:
         have = requirements.names(preferences) | set(exclude)
-        preferences += [f"{p.name}=={p.version}" + (f" ; {p.marker}" if p.marker else "")
-                        for p in old.pins if p.canonical not in have]
+        preferences += [
+            f"{p.name}=={p.version}" + (f" ; {p.marker}" if p.marker else "") for p in old.pins if p.canonical not in have
+        ]
     named = requirements.names(lines)
     lines += [a for a in ALWAYS if a not in named]
     low = lockfile.lowest_python(span, pythons.MIN_VERSION)
@@ -141,8 +158,17 @@ class Made:
     changed: bool
 
 
-def make(ctx: Context, project: Path, venv: Path, packages: list[str], requirement_files: list[Path], *,
-         python_spec: str | None, exclude: Collection[str] = (), universal: bool | None = None) -> Made:
+def make(
+    ctx: Context,
+    project: Path,
+    venv: Path,
+    packages: list[str],
+    requirement_files: list[Path],
+    *,
+    python_spec: str | None,
+    exclude: Collection[str] = (),
+    universal: bool | None = None,
+) -> Made:
     """Resolve and write ``project``'s lock (see the module docstring); ``universal`` None keeps what the lock is."""
     if universal is None:
         current = lockfile.load(project)

@@ -9,6 +9,7 @@ folder instead, so a read-only cache slows nothing down but never disables locki
 venv or kernel folder wait for each other however each spells it (a symlinked project folder,
 a JUPYTER_DATA_DIR reached through a link).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,9 @@ def locked(ctx: Context, what: str, wait: float = LOCK_WAIT) -> Iterator[None]:
         try:
             lock.acquire(timeout=wait)
         except Timeout:
-            raise OperationError("LOCKED", f"another kernelenv run holds {_said(what)}; gave up after {wait:g} s",
-                                 what=what) from None
+            raise OperationError(
+                "LOCKED", f"another kernelenv run holds {_said(what)}; gave up after {wait:g} s", what=what
+            ) from None
     try:
         yield
     finally:

@@ -12,6 +12,7 @@ Contract:
   JupyterLab, VS Code) would put it. Identical input gives identical output on every machine.
 - ``NotANotebook`` (a ValueError) when the text is not JSON or not a notebook object.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,26 +51,26 @@ def _skip(text: str, i: int) -> int:
 
 def _object(text: str, start: int) -> Obj:
     """Spans of the members of the JSON object that starts at ``text[start] == "{"``."""
-    if text[start:start + 1] != "{":
+    if text[start : start + 1] != "{":
         raise NotANotebook("not a JSON object")
     members: list[Member] = []
     i = _skip(text, start + 1)
-    if text[i:i + 1] == "}":
+    if text[i : i + 1] == "}":
         return Obj(start, i + 1, members)
     while True:
-        if text[i:i + 1] != '"':
+        if text[i : i + 1] != '"':
             raise NotANotebook(f"a key was expected at character {i}")
         key, j = scanstring(text, i + 1)
         j = _skip(text, j)
-        if text[j:j + 1] != ":":
+        if text[j : j + 1] != ":":
             raise NotANotebook(f"':' was expected at character {j}")
         v = _skip(text, j + 1)
         _, end = _DECODER.raw_decode(text, v)
         members.append(Member(key, i, v, end))
         k = _skip(text, end)
-        if text[k:k + 1] == "}":
+        if text[k : k + 1] == "}":
             return Obj(start, k + 1, members)
-        if text[k:k + 1] != ",":
+        if text[k : k + 1] != ",":
             raise NotANotebook(f"',' or '}}' was expected at character {k}")
         i = _skip(text, k + 1)
 
@@ -91,23 +92,23 @@ class Style:
 
 
 def _style(text: str, top: Obj, meta: Obj | None) -> Style:
-    head = text[top.start:top.members[0].key_start] if top.members else text[top.start:top.end]
+    head = text[top.start : top.members[0].key_start] if top.members else text[top.start : top.end]
     multiline = "\n" in head
     newline = "\r\n" if "\r\n" in head else "\n"
     unit = ""
     if multiline and top.members:
         first, outer = _line_indent(text, top.members[0].key_start), _line_indent(text, top.start)
-        unit = first[len(outer):] if first.startswith(outer) else first
+        unit = first[len(outer) :] if first.startswith(outer) else first
     sample = meta if meta is not None and meta.members else top
     key_sep, item_sep = ": ", ", "
     if sample.members:
         m = sample.members[0]
         _, after_key = scanstring(text, m.key_start + 1)
-        raw = text[after_key:m.value_start]
+        raw = text[after_key : m.value_start]
         key_sep = raw if "\n" not in raw and "\r" not in raw else ": "
         item_sep = ", " if key_sep.endswith(" ") else ","
     if len(sample.members) > 1 and not multiline:
-        between = text[sample.members[0].value_end:sample.members[1].key_start]
+        between = text[sample.members[0].value_end : sample.members[1].key_start]
         if "\n" not in between and "\r" not in between:
             item_sep = between
     ascii_only = bool(re.search(r"\\u[0-9a-fA-F]{4}", text)) and not any(ord(c) > 127 for c in text)
@@ -159,13 +160,17 @@ def set_kernelspec(text: str, name: str, display_name: str, language: str = "pyt
         new["name"], new["display_name"] = name, display_name
         if _sorted_keys(list(previous)):
             new = dict(sorted(new.items()))
-        old_value = text[ks_member.value_start:ks_member.value_end]
+        old_value = text[ks_member.value_start : ks_member.value_end]
         value_text = _dump(new, style, _line_indent(text, ks_member.key_start), "\n" in old_value)
-        return text[:ks_member.value_start] + value_text + text[ks_member.value_end:], previous
+        return text[: ks_member.value_start] + value_text + text[ks_member.value_end :], previous
     if ks_member is not None:  # kernelspec is null or not an object: replace the value
-        value_text = _dump({"display_name": display_name, "language": language, "name": name}, style,
-                           _line_indent(text, ks_member.key_start), style.multiline)
-        return text[:ks_member.value_start] + value_text + text[ks_member.value_end:], None
+        value_text = _dump(
+            {"display_name": display_name, "language": language, "name": name},
+            style,
+            _line_indent(text, ks_member.key_start),
+            style.multiline,
+        )
+        return text[: ks_member.value_start] + value_text + text[ks_member.value_end :], None
     assert meta_member is not None  # meta was read from it
     value = {"display_name": display_name, "language": language, "name": name}
     return _insert(text, meta, KEY, value, style, _line_indent(text, meta_member.key_start)), None
@@ -181,7 +186,7 @@ def _insert(text: str, obj: Obj, key: str, value: Any, style: Style, obj_indent:
             body = style.newline + inner + member + style.newline + obj_indent
         else:
             body = member
-        return text[:obj.start + 1] + body + text[obj.end - 1:]
+        return text[: obj.start + 1] + body + text[obj.end - 1 :]
     at = len(keys)
     if _sorted_keys(keys):
         at = next((i for i, k in enumerate(keys) if k > key), len(keys))
@@ -191,6 +196,6 @@ def _insert(text: str, obj: Obj, key: str, value: Any, style: Style, obj_indent:
         sep = style.item_sep
     if at == 0:
         first = obj.members[0]
-        return text[:first.key_start] + member + sep + text[first.key_start:]
+        return text[: first.key_start] + member + sep + text[first.key_start :]
     prev = obj.members[at - 1]
-    return text[:prev.value_end] + sep + member + text[prev.value_end:]
+    return text[: prev.value_end] + sep + member + text[prev.value_end :]

@@ -18,6 +18,7 @@ Contract:
 - ``find_kernel(ctx, name)``: the kernel to run in: the spec Jupyter starts for a name, or the
   project's own kernel (KERNEL_SHADOWED when another spec earlier on Jupyter's path hides it).
 """
+
 from __future__ import annotations
 
 import ast
@@ -45,8 +46,15 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 EXPECTED_ERROR_TAG = "raises-exception"
 # import name -> distribution name, where they differ (for the fix command)
 DIST_OF = {
-    "sklearn": "scikit-learn", "cv2": "opencv-python", "PIL": "pillow", "yaml": "pyyaml", "bs4": "beautifulsoup4",
-    "skimage": "scikit-image", "dateutil": "python-dateutil", "tensorflow": "tensorflow", "torch": "torch",
+    "sklearn": "scikit-learn",
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "bs4": "beautifulsoup4",
+    "skimage": "scikit-image",
+    "dateutil": "python-dateutil",
+    "tensorflow": "tensorflow",
+    "torch": "torch",
 }
 PROFILE_OF = {"numpy": "data", "pandas": "data", "tensorflow": "dl", "keras": "dl"}
 # folders never searched for notebooks: venvs, kernelenv's own files, installed packages
@@ -96,7 +104,8 @@ def find_kernel(ctx: Context, name: str | None) -> kernelspec.Spec:
             f"the project's kernel {row.name!r} ({row.resource_dir}) is hidden by {first.resource_dir}, earlier on "
             "Jupyter's path: Jupyter would start that one",
             hint=f"give the project's kernel another name: kernelenv create {shlex.quote(str(ctx.project))} --name NEW_NAME",
-            name=row.name, resource_dir=first.resource_dir,
+            name=row.name,
+            resource_dir=first.resource_dir,
         )
     return row.spec
 
@@ -141,10 +150,7 @@ def missing_modules(spec: kernelspec.Spec, modules: list[str]) -> list[str]:
 
     if not modules or not spec.argv0 or containers.container_mark(spec) is not None:
         return []  # a container kernel's python is inside its image: the notebook itself tells
-    code = (
-        "import importlib.util as u, json, sys\n"
-        "print(json.dumps([m for m in sys.argv[1:] if u.find_spec(m) is None]))"
-    )
+    code = "import importlib.util as u, json, sys\nprint(json.dumps([m for m in sys.argv[1:] if u.find_spec(m) is None]))"
     try:
         done = proc.run([spec.argv0, "-c", code, *modules], timeout=60)
         return list(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -215,8 +221,11 @@ def notebook_files(folder: Path, recursive: bool) -> list[Path]:
         if not recursive:
             break
         dirs[:] = sorted(
-            d for d in dirs
-            if not d.startswith(".") and d not in SKIP_DIRS and not (Path(root) / d / "pyvenv.cfg").exists()
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in SKIP_DIRS
+            and not (Path(root) / d / "pyvenv.cfg").exists()
             and not (Path(root) / d / ".venv" / "pyvenv.cfg").exists()
         )
     return sorted(found)
@@ -330,8 +339,11 @@ def _line_text(source: str, line: int | None) -> str | None:
 
 
 def _cells_by_count(nb: Any) -> dict[int, tuple[int, Any]]:
-    return {c.execution_count: (i, c) for i, c in enumerate(nb.cells, 1)
-            if c.cell_type == "code" and isinstance(c.get("execution_count"), int)}
+    return {
+        c.execution_count: (i, c)
+        for i, c in enumerate(nb.cells, 1)
+        if c.cell_type == "code" and isinstance(c.get("execution_count"), int)
+    }
 
 
 def describe(nb: Any, pos: int, cell: Any, out: dict, spec: kernelspec.Spec) -> dict[str, Any]:
@@ -405,18 +417,26 @@ def failures(nb: Any, spec: kernelspec.Spec, exc: BaseException | None, running:
         evalue = getattr(exc, "evalue", None) if isinstance(exc, CellExecutionError) else None
         evalue = evalue or _first_line(strip_ansi(str(exc))) or ename
         count = cell.get("execution_count") if cell is not None else None
-        found.append({
-            "cell": running + 1 if cell is not None and running is not None else None,
-            "execution_count": count if isinstance(count, int) else None,
-            "line": None, "source": None, "raised_in": None,
-            "ename": strip_ansi(ename), "evalue": strip_ansi(evalue), "fix": None, "action": None,
-        })
+        found.append(
+            {
+                "cell": running + 1 if cell is not None and running is not None else None,
+                "execution_count": count if isinstance(count, int) else None,
+                "line": None,
+                "source": None,
+                "raised_in": None,
+                "ename": strip_ansi(ename),
+                "evalue": strip_ansi(evalue),
+                "fix": None,
+                "action": None,
+            }
+        )
     return found
 
 
 # running ------------------------------------------------------------------------
-async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cwd: Path, timeout: float,
-                  keep_going: bool, log_path: Path | None) -> tuple[Any, BaseException | None, int | None]:
+async def execute(
+    nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cwd: Path, timeout: float, keep_going: bool, log_path: Path | None
+) -> tuple[Any, BaseException | None, int | None]:
     """Run ``nb`` in place. Returns (nb, what stopped it or None, index of the cell running last)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -435,8 +455,15 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
         running[0] = cell_index
 
     client = NotebookClient(
-        nb, km=km, kernel_name=spec.name, timeout=int(timeout), startup_timeout=120, allow_errors=keep_going,
-        resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="graceful", on_cell_execute=on_cell_execute,
+        nb,
+        km=km,
+        kernel_name=spec.name,
+        timeout=int(timeout),
+        startup_timeout=120,
+        allow_errors=keep_going,
+        resources={"metadata": {"path": str(cwd)}},
+        shutdown_kernel="graceful",
+        on_cell_execute=on_cell_execute,
     )
     error: BaseException | None = None
     if log_path is not None:
@@ -472,29 +499,59 @@ async def execute(nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cw
 
 def row(item: Notebook, **fields: Any) -> dict[str, Any]:
     """One notebook's report row; every key is always there (null when it does not apply)."""
-    base = {"name": item.path.stem, "topic": item.topic, "path": item.path, "output": None, "status": "passed",
-            "duration": 0.0, "error": None, "errors": [], "skip": None, "fix": None, "action": None,
-            "other_kernel": None}
+    base = {
+        "name": item.path.stem,
+        "topic": item.topic,
+        "path": item.path,
+        "output": None,
+        "status": "passed",
+        "duration": 0.0,
+        "error": None,
+        "errors": [],
+        "skip": None,
+        "fix": None,
+        "action": None,
+        "other_kernel": None,
+    }
     base.update(fields)
     return base
 
 
 def load_failure_row(item: Notebook) -> dict[str, Any]:
-    error = {"cell": None, "execution_count": None, "line": None, "source": None, "raised_in": None,
-             "ename": "NotebookInvalid", "evalue": item.load_error, "fix": None, "action": None}
+    error = {
+        "cell": None,
+        "execution_count": None,
+        "line": None,
+        "source": None,
+        "raised_in": None,
+        "ename": "NotebookInvalid",
+        "evalue": item.load_error,
+        "fix": None,
+        "action": None,
+    }
     return row(item, status="failed", error=error, errors=[error])
 
 
-async def run_one(item: Notebook, spec: kernelspec.Spec, search_path: list[Path], *, cwd: Path, timeout: float,
-                  keep_going: bool, log_path: Path | None, out_path: Path | None) -> dict[str, Any]:
+async def run_one(
+    item: Notebook,
+    spec: kernelspec.Spec,
+    search_path: list[Path],
+    *,
+    cwd: Path,
+    timeout: float,
+    keep_going: bool,
+    log_path: Path | None,
+    out_path: Path | None,
+) -> dict[str, Any]:
     """Execute one loaded notebook and report it (the executed copy goes to ``out_path`` if given)."""
     import nbformat
 
     if item.load_error:
         return load_failure_row(item)
     t = time.monotonic()
-    nb, exc, running = await execute(item.nb, spec, search_path, cwd=cwd, timeout=timeout,
-                                     keep_going=keep_going, log_path=log_path)
+    nb, exc, running = await execute(
+        item.nb, spec, search_path, cwd=cwd, timeout=timeout, keep_going=keep_going, log_path=log_path
+    )
     duration = round(time.monotonic() - t, 2)
     errors = failures(nb, spec, exc, running)
     written = None
@@ -507,14 +564,30 @@ async def run_one(item: Notebook, spec: kernelspec.Spec, search_path: list[Path]
         except OSError:
             pass
     first_fix = next((e for e in errors if e["fix"]), None)
-    return row(item, output=written, status="failed" if errors else "passed", duration=duration,
-               error=errors[0] if errors else None, errors=errors,
-               fix=first_fix["fix"] if first_fix else None, action=first_fix["action"] if first_fix else None)
+    return row(
+        item,
+        output=written,
+        status="failed" if errors else "passed",
+        duration=duration,
+        error=errors[0] if errors else None,
+        errors=errors,
+        fix=first_fix["fix"] if first_fix else None,
+        action=first_fix["action"] if first_fix else None,
+    )
 
 
-async def run_many(items: list[Notebook], spec: kernelspec.Spec, search_path: list[Path], *, jobs: int,
-                   timeout: float, keep_going: bool, out_dir: Path | None, cwd_for: Callable[[Notebook], Path],
-                   progress: Callable[..., None] | None = None) -> list[dict[str, Any]]:
+async def run_many(
+    items: list[Notebook],
+    spec: kernelspec.Spec,
+    search_path: list[Path],
+    *,
+    jobs: int,
+    timeout: float,
+    keep_going: bool,
+    out_dir: Path | None,
+    cwd_for: Callable[[Notebook], Path],
+    progress: Callable[..., None] | None = None,
+) -> list[dict[str, Any]]:
     """``run_one`` for each item, ``jobs`` at once; rows in the order of ``items``."""
     sem = asyncio.Semaphore(max(1, jobs))
     total = len(items)
@@ -528,13 +601,15 @@ async def run_many(items: list[Notebook], spec: kernelspec.Spec, search_path: li
             say("verify", f"running {item.path.name}", None, total)
             log = out_dir / "logs" / f"{item.path.stem}.kernel.log" if out_dir else None
             out = out_dir / item.path.name if out_dir else None
-            r = await run_one(item, spec, search_path, cwd=cwd_for(item), timeout=timeout, keep_going=keep_going,
-                              log_path=log, out_path=out)
+            r = await run_one(
+                item, spec, search_path, cwd=cwd_for(item), timeout=timeout, keep_going=keep_going, log_path=log, out_path=out
+            )
             rows[i] = r
             done += 1
             n = len(r["errors"])
-            verdict = "passed" if r["status"] == "passed" else (
-                f"FAILED ({r['error']['ename']})" if n == 1 else f"FAILED ({n} cells)")
+            verdict = (
+                "passed" if r["status"] == "passed" else (f"FAILED ({r['error']['ename']})" if n == 1 else f"FAILED ({n} cells)")
+            )
             say("verify", f"{item.path.name} {verdict} in {r['duration']:.1f} s", done, total)
 
     tasks = [asyncio.ensure_future(one(i, it)) for i, it in enumerate(items)]

@@ -19,6 +19,7 @@ Contract:
   installed metadata) or what the project file brings back on the next ``create`` (its
   ``[project].dependencies``, its profile): PACKAGE_REQUIRED.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
@@ -48,7 +49,7 @@ def recorded_after(pf: ProjectFile, *, add: Sequence[str] = (), drop: Collection
             out.append(req)
         else:
             out[at] = req
-            out = out[: at + 1] + [r for r in out[at + 1:] if _name(r) != name]
+            out = out[: at + 1] + [r for r in out[at + 1 :] if _name(r) != name]
     return out
 
 
@@ -82,8 +83,9 @@ def changes(before: dict[str, str], after: dict[str, str]) -> dict[str, list[dic
     """What an install or uninstall did: added, changed (another version) and removed distributions."""
     return {
         "added": [{"name": n, "version": after[n]} for n in sorted(set(after) - set(before))],
-        "changed": [{"name": n, "before": before[n], "after": after[n]}
-                    for n in sorted(set(after) & set(before)) if after[n] != before[n]],
+        "changed": [
+            {"name": n, "before": before[n], "after": after[n]} for n in sorted(set(after) & set(before)) if after[n] != before[n]
+        ],
         "removed": [{"name": n, "version": before[n]} for n in sorted(set(before) - set(after))],
     }
 
@@ -95,10 +97,13 @@ def restart(found: ProjectEnv, done: dict[str, list[dict[str, Any]]]) -> dict[st
     kernel = found.kernel.name if found.kernel is not None else None
     message = None
     if moved:
-        what = ", ".join(f"{m['name']} {m['before']} -> {m['after']}" if m["after"] else f"{m['name']} {m['before']}"
-                         for m in moved)
-        message = (f"restart a running kernel{f' {kernel!r}' if kernel else ''} that already imported {what}: "
-                   "until it restarts (Kernel > Restart) it keeps what it imported")
+        what = ", ".join(
+            f"{m['name']} {m['before']} -> {m['after']}" if m["after"] else f"{m['name']} {m['before']}" for m in moved
+        )
+        message = (
+            f"restart a running kernel{f' {kernel!r}' if kernel else ''} that already imported {what}: "
+            "until it restarts (Kernel > Restart) it keeps what it imported"
+        )
     return {"needed": bool(moved), "packages": moved, "kernel": kernel, "message": message}
 
 
@@ -116,8 +121,12 @@ def needed_by_kernel(venv: Path, python_version: str) -> dict[str, str]:
 
     from . import venv as venvmod
 
-    env = {**default_environment(), "python_version": ".".join(python_version.split(".")[:2]),
-           "python_full_version": python_version, "extra": ""}
+    env = {
+        **default_environment(),
+        "python_version": ".".join(python_version.split(".")[:2]),
+        "python_full_version": python_version,
+        "extra": "",
+    }
     deps: dict[str, list[str]] = {}
     for name, _, info in venvmod.dist_infos(venv):
         try:
@@ -149,20 +158,27 @@ def refuse_drop(names: set[str], pf: ProjectFile, kernel_chain: dict[str, str] |
     for name in sorted(names):
         if name in KERNEL_NEEDS:
             raise OperationError(
-                "PACKAGE_REQUIRED", f"{name} is what makes the venv a working kernel; not dropping it",
-                hint="to remove the kernel and its venv, use `kernelenv remove`", package=name,
+                "PACKAGE_REQUIRED",
+                f"{name} is what makes the venv a working kernel; not dropping it",
+                hint="to remove the kernel and its venv, use `kernelenv remove`",
+                package=name,
             )
         if kernel_chain and name in kernel_chain:
             raise OperationError(
-                "PACKAGE_REQUIRED", f"the kernel needs {name} ({kernel_chain[name]}); not dropping it",
-                hint="to remove the kernel and its venv, use `kernelenv remove`", package=name, needed_by=kernel_chain[name],
+                "PACKAGE_REQUIRED",
+                f"the kernel needs {name} ({kernel_chain[name]}); not dropping it",
+                hint="to remove the kernel and its venv, use `kernelenv remove`",
+                package=name,
+                needed_by=kernel_chain[name],
             )
         deps = [d for d in pf.dependencies if _name(d) == name]
         if deps:
             raise OperationError(
                 "PACKAGE_REQUIRED",
                 f"{name} is in [project].dependencies of {pf.pyproject} ({deps[0]!r}): the next create installs it again",
-                hint=f"remove it from [project].dependencies in {pf.pyproject} first", package=name, file=pf.pyproject,
+                hint=f"remove it from [project].dependencies in {pf.pyproject} first",
+                package=name,
+                file=pf.pyproject,
             )
         profile = pf.settings.get("profile")
         brought = requirements.names(profiles.packages(profile)) if profile else set()
@@ -172,13 +188,24 @@ def refuse_drop(names: set[str], pf: ProjectFile, kernel_chain: dict[str, str] |
             raise OperationError(
                 "PACKAGE_REQUIRED",
                 f"{name} comes with the project file's profile {profile!r} ({pf.path}): the next create installs it again",
-                hint="choose a smaller profile first (kernelenv init --profile minimal)", package=name, file=pf.path,
+                hint="choose a smaller profile first (kernelenv init --profile minimal)",
+                package=name,
+                file=pf.path,
             )
 
 
-def report(found: ProjectEnv, python_version: str, installer_name: str, requested: list[str], recorded_in: Path | None,
-           recorded: bool, own: list[str], made: locking.Made | None, restart_needed: dict[str, Any],
-           durations: dict[str, float]) -> dict[str, Any]:
+def report(
+    found: ProjectEnv,
+    python_version: str,
+    installer_name: str,
+    requested: list[str],
+    recorded_in: Path | None,
+    recorded: bool,
+    own: list[str],
+    made: locking.Made | None,
+    restart_needed: dict[str, Any],
+    durations: dict[str, float],
+) -> dict[str, Any]:
     """The fields add and drop both report (each adds what it alone did)."""
     return {
         "project": found.project,

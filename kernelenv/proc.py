@@ -10,6 +10,7 @@ kernelenv *becomes* that program (exec), with exactly the environment it is give
 the terminal, every signal sent to kernelenv's process (SIGINT, SIGTERM, SIGHUP...) reaches it
 and its exit code is the one the caller sees.
 """
+
 from __future__ import annotations
 
 import os
@@ -75,7 +76,7 @@ class Completed:
             line = f"{slug[0]}: {crossed[0]}"
             return line if len(line) <= 300 else line[:297] + "..."
         lines = [ln.strip().lstrip("×╰─▶│ ").strip() for ln in text.splitlines()]
-        lines = [ln[len("cause:"):].strip() if ln.startswith("cause:") else ln for ln in lines]
+        lines = [ln[len("cause:") :].strip() if ln.startswith("cause:") else ln for ln in lines]
         lines = [ln for ln in lines if ln]
         for test in (
             lambda ln: ln.startswith("Because"),

@@ -10,6 +10,7 @@ Contract:
   has none. Nothing is installed.
 - ``has_nvidia_gpu()`` is True when ``nvidia-smi -L`` lists a GPU.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,7 +28,15 @@ DATA = ["numpy", "pandas"]
 TF_CPU = "tensorflow-cpu"
 TF_CUDA = "tensorflow[and-cuda]"
 # Distributions that all provide the ``tensorflow`` module: one of them is enough, two conflict.
-TF_FAMILY = ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel", "tf-nightly", "tf-nightly-cpu")
+TF_FAMILY = (
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-macos",
+    "tensorflow-intel",
+    "tf-nightly",
+    "tf-nightly-cpu",
+)
 
 
 def packages(profile: str | None, *, gpu: bool = False) -> list[str]:
@@ -38,9 +47,7 @@ def packages(profile: str | None, *, gpu: bool = False) -> list[str]:
         return list(DATA)
     if profile == "dl":
         return [*DATA, TF_CUDA if gpu and sys.platform.startswith("linux") else TF_CPU]
-    raise OperationError(
-        "USAGE", f"unknown profile {profile!r}", hint="choose one of: " + ", ".join(PROFILES), profile=profile
-    )
+    raise OperationError("USAGE", f"unknown profile {profile!r}", hint="choose one of: " + ", ".join(PROFILES), profile=profile)
 
 
 def _name(req: str) -> str | None:

@@ -15,6 +15,7 @@ Contract:
   project file's ``[tool.kernelenv.env]``, as create would write them. PYTHONHOME is dropped
   (as a venv's activate script does: it would make the venv's python load another stdlib).
 """
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ Contract:
 - ``write(project, updates)`` changes only the given keys and keeps the rest of the file,
   comments and formatting included (tomlkit round-trip).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,12 +32,12 @@ KERNELENV_TOML = "kernelenv.toml"
 # key: (expected, as said in errors)
 KEYS: dict[str, str] = {
     "python": "a string: a version (3.12), a specifier (>=3.10), cpython3.9 or a path",
-    "packages": "a list of requirement strings, such as [\"numpy>=1.26\"]",
+    "packages": 'a list of requirement strings, such as ["numpy>=1.26"]',
     "requirements": "a list of requirements file paths, relative to the project",
     "profile": "a string: minimal, data or dl",
     "name": "a string: a kernel name",
     "display-name": "a string: the name Jupyter shows",
-    "env": "a table of string values, such as { MPLBACKEND = \"Agg\" }",
+    "env": 'a table of string values, such as { MPLBACKEND = "Agg" }',
 }
 
 
@@ -123,9 +124,7 @@ def validate(path: Path, section: str, raw: Any) -> dict[str, Any]:
         if k not in KEYS:
             close = difflib.get_close_matches(k, KEYS, n=1)
             also = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _invalid(
-                path, key, f"is not a known key{also}; known keys: {', '.join(KEYS)}", "one of " + ", ".join(KEYS), k
-            )
+            raise _invalid(path, key, f"is not a known key{also}; known keys: {', '.join(KEYS)}", "one of " + ", ".join(KEYS), k)
         expected = KEYS[k]
         if k in ("packages", "requirements"):
             items = _str_list(path, key, v, expected)
@@ -171,7 +170,7 @@ def _project_table(path: Path, data: dict) -> tuple[list[str], str | None]:
     if rp is not None:
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-        expected = "a version specifier such as \">=3.10\""
+        expected = 'a version specifier such as ">=3.10"'
         if not isinstance(rp, str):
             raise _invalid(path, "project.requires-python", f"is {_type_name(rp)}, expected {expected}", expected)
         try:

@@ -19,6 +19,7 @@ kernel name it writes:
   venv is made from (SHARE_UNREACHABLE; a reused venv whose base it cannot run is rebuilt when
   --python names one it can), and is then given to the group (sharing.give).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -86,8 +87,12 @@ class _Decision:
 def refuse_early(ident: VenvIdentity) -> None:
     """What no plan can use, refused before anything is touched."""
     if ident.kind == Kind.NOT_A_VENV:
-        raise OperationError("VENV_NOT_A_VENV", f"{ident.path} exists and is not a venv; not touching it",
-                             hint="choose another place with --venv, or move that folder away", venv=ident.path)
+        raise OperationError(
+            "VENV_NOT_A_VENV",
+            f"{ident.path} exists and is not a venv; not touching it",
+            hint="choose another place with --venv, or move that folder away",
+            venv=ident.path,
+        )
     if ident.kind == Kind.USERS_RELOCATED:
         script, interp = ident.scripts_elsewhere[0]
         raise OperationError(
@@ -95,11 +100,13 @@ def refuse_early(ident: VenvIdentity) -> None:
             f"{ident.path} was made elsewhere and copied or moved here: its {script} runs {interp}; "
             "kernelenv did not make it and will not rebuild it",
             hint="move it back, or delete it yourself and run create again (kernelenv makes a new one)",
-            venv=ident.path, interpreter=interp,
+            venv=ident.path,
+            interpreter=interp,
         )
     if ident.kind == Kind.LINK and not venvmod.is_venv(ident.path):
-        raise OperationError("VENV_NOT_A_VENV", f"{ident.path} is a link to something that is not a venv; not touching it",
-                             venv=ident.path)
+        raise OperationError(
+            "VENV_NOT_A_VENV", f"{ident.path} is a link to something that is not a venv; not touching it", venv=ident.path
+        )
 
 
 def _decide(ctx: Context, ident: VenvIdentity, plan: Plan, wanted: pythons.PythonInfo | None) -> _Decision:
@@ -218,7 +225,9 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     not_carried: list[str] = []
     try:
         if decision.action == "rebuild":
-            carry, not_carried = installer.freeze(plan.venv) if decision.carry and ident.is_venv and plan.lock is None else ([], [])
+            carry, not_carried = (
+                installer.freeze(plan.venv) if decision.carry and ident.is_venv and plan.lock is None else ([], [])
+            )
             ctx.progress("venv", f"rebuilding {plan.venv}: {decision.reason}", 1, 3)
             swap = venvmod.Swap(plan.venv, "rebuild")
             swap.aside()
@@ -254,10 +263,20 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         swap.commit()
     _retire(plan)
     durations["total"] = round(time.monotonic() - t0, 3)
-    return Built(info=info, venv_created=made, rebuilt=decision.reason if decision.action == "rebuild" else None,
-                 installed=installed, removed=removed, installer=backend.name, resource_dir=resource_dir,
-                 spec_state=state, repointed=repointed, not_carried=not_carried, recovered=recovered,
-                 durations=durations)
+    return Built(
+        info=info,
+        venv_created=made,
+        rebuilt=decision.reason if decision.action == "rebuild" else None,
+        installed=installed,
+        removed=removed,
+        installer=backend.name,
+        resource_dir=resource_dir,
+        spec_state=state,
+        repointed=repointed,
+        not_carried=not_carried,
+        recovered=recovered,
+        durations=durations,
+    )
 
 
 def _retire(plan: Plan) -> None:
@@ -267,15 +286,36 @@ def _retire(plan: Plan) -> None:
             specstore.remove(row.resource_dir)
 
 
-def _packages(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend, made: bool, carry: list[str],
-              provided: templates.Provided | None, durations: dict[str, float]) -> tuple[list[str], list[str]]:
+def _packages(
+    ctx: Context,
+    plan: Plan,
+    info: pythons.PythonInfo,
+    backend: installer.Backend,
+    made: bool,
+    carry: list[str],
+    provided: templates.Provided | None,
+    durations: dict[str, float],
+) -> tuple[list[str], list[str]]:
     """(installed, removed): the lock applied, the template's packages recorded, or the request installed."""
     if plan.lock is not None:
-        return apply_lock(ctx, plan.venv, lockfile.path_in(plan.project), plan.lock, info, backend, offline=plan.offline,
-                          exact=made or identity.inspect(plan.venv).ours, durations=durations)
+        return apply_lock(
+            ctx,
+            plan.venv,
+            lockfile.path_in(plan.project),
+            plan.lock,
+            info,
+            backend,
+            offline=plan.offline,
+            exact=made or identity.inspect(plan.venv).ours,
+            durations=durations,
+        )
     if provided is not None:
-        venvmod.write_mark(plan.venv, request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
-                           installer=backend.name, template=provided.template)
+        venvmod.write_mark(
+            plan.venv,
+            request=_request_key(info, [*BASE_PACKAGES, *plan.packages], plan.requirement_files),
+            installer=backend.name,
+            template=provided.template,
+        )
         return provided.installed, []
     return _install(ctx, plan, info, backend, made, carry, durations)
 
@@ -314,21 +354,42 @@ def record_specs(venv: Path, written: list[Path]) -> None:
     venvmod.write_mark(venv, specs=sorted({str(d) for d in specs}))
 
 
-def _put(kernels_dir: Path, plan: Plan, name: str, python: Path, info: pythons.PythonInfo, display: str,
-         modes: tuple[int, int] = specstore.MODES) -> tuple[Path, str]:
-    return specstore.put(kernels_dir, name, python=python, version=info.version, implementation=info.implementation,
-                         venv=plan.venv, project=plan.project, display_name=display, extra_env=plan.extra_env or None,
-                         modes=modes)
+def _put(
+    kernels_dir: Path,
+    plan: Plan,
+    name: str,
+    python: Path,
+    info: pythons.PythonInfo,
+    display: str,
+    modes: tuple[int, int] = specstore.MODES,
+) -> tuple[Path, str]:
+    return specstore.put(
+        kernels_dir,
+        name,
+        python=python,
+        version=info.version,
+        implementation=info.implementation,
+        venv=plan.venv,
+        project=plan.project,
+        display_name=display,
+        extra_env=plan.extra_env or None,
+        modes=modes,
+    )
 
 
-def _check_shared(ctx: Context, plan: Plan, ident: VenvIdentity, decision: _Decision, wanted: pythons.PythonInfo | None,
-                  group: sharing.Group) -> _Decision:
+def _check_shared(
+    ctx: Context, plan: Plan, ident: VenvIdentity, decision: _Decision, wanted: pythons.PythonInfo | None, group: sharing.Group
+) -> _Decision:
     """A team's kernel: refuse (SHARE_UNREACHABLE) what the group could not reach or run, before anything is touched."""
     who = sharing.for_group(group)
     if ident.kind in (Kind.USERS, Kind.USERS_RELOCATED, Kind.LINK):
-        raise OperationError("NOT_OWNED", f"kernelenv did not make {plan.venv}; it will not give it to group {group.name}",
-                             hint="let kernelenv make the team's venv (--venv NEW_PATH), or set its group yourself",
-                             venv=plan.venv, group=group.name)
+        raise OperationError(
+            "NOT_OWNED",
+            f"kernelenv did not make {plan.venv}; it will not give it to group {group.name}",
+            hint="let kernelenv make the team's venv (--venv NEW_PATH), or set its group yourself",
+            venv=plan.venv,
+            group=group.name,
+        )
     for folder in (plan.venv.parent, ctx.kernels_dir):
         found = sharing.blocked(folder, who, "x")
         if found is not None:
@@ -348,16 +409,29 @@ def _check_shared(ctx: Context, plan: Plan, ident: VenvIdentity, decision: _Deci
     return decision
 
 
-def _unreachable(ctx: Context, who: sharing.Audience, found: sharing.Block, hint: str | None,
-                 info: pythons.PythonInfo | None = None) -> OperationError:
+def _unreachable(
+    ctx: Context, who: sharing.Audience, found: sharing.Block, hint: str | None, info: pythons.PythonInfo | None = None
+) -> OperationError:
     if hint is None:  # the interpreter: name one they can run
-        candidates = [(f.path, f.info.version) for f in pythons.discover(ctx.cache_dir) if f.info is not None and f.can_venv
-                      and f.info.supported]
+        candidates = [
+            (f.path, f.info.version)
+            for f in pythons.discover(ctx.cache_dir)
+            if f.info is not None and f.can_venv and f.info.supported
+        ]
         ok = sharing.runnable_pythons(who, candidates, info.version if info else None)
-        hint = (f"make it from a Python {who} can run: --python {ok[0]}" if ok
-                else "install a Python outside private home folders (apt-get install python3), then --python /usr/bin/python3")
-    return OperationError("SHARE_UNREACHABLE", f"{who} could not use this kernel: {found.describe(who)}", hint=hint,
-                          path=found.path, target=found.target, audience=who.label)
+        hint = (
+            f"make it from a Python {who} can run: --python {ok[0]}"
+            if ok
+            else "install a Python outside private home folders (apt-get install python3), then --python /usr/bin/python3"
+        )
+    return OperationError(
+        "SHARE_UNREACHABLE",
+        f"{who} could not use this kernel: {found.describe(who)}",
+        hint=hint,
+        path=found.path,
+        target=found.target,
+        audience=who.label,
+    )
 
 
 def reshare(venv: Path) -> None:
@@ -399,8 +473,9 @@ def _discard_quietly(venv: Path) -> None:
         pass
 
 
-def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend,
-                   durations: dict[str, float]) -> templates.Provided | None:
+def _from_template(
+    ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend, durations: dict[str, float]
+) -> templates.Provided | None:
     """The new venv cloned from an installed template (templates.py), its mark set; None when no
     template applies (nothing is left at plan.venv: it is then made and installed as before)."""
     if not isinstance(backend, installer.Uv) or not templates.applies(plan.venv, info, backend):
@@ -415,9 +490,17 @@ def _from_template(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: 
     ctx.progress("venv", f"creating {plan.venv} with Python {info.version_str}", 1, 3)
     venvmod.write_mark(plan.venv, new=True, state="creating", project=plan.project, installer=backend.name)
     got = templates.provide(
-        ctx.cache_dir, plan.venv, info, base_interpreter(info), backend, [*asked, *extra], plan.requirement_files,
-        offline=plan.offline, warm=lambda v: warm_start(ctx, v, info, harvest=True),
-        warm_identity=bytecode.identity(), progress=lambda msg: ctx.progress("install", msg, 2, 3),
+        ctx.cache_dir,
+        plan.venv,
+        info,
+        base_interpreter(info),
+        backend,
+        [*asked, *extra],
+        plan.requirement_files,
+        offline=plan.offline,
+        warm=lambda v: warm_start(ctx, v, info, harvest=True),
+        warm_identity=bytecode.identity(),
+        progress=lambda msg: ctx.progress("install", msg, 2, 3),
     )
     if got is None:
         _discard_quietly(plan.venv)
@@ -441,8 +524,15 @@ def _installer_progress(ctx: Context, line: str) -> None:
         ctx.progress("install", text, 2, 3)
 
 
-def _install(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: installer.Backend, made: bool,
-             carry: list[str], durations: dict[str, float]) -> tuple[list[str], list[str]]:
+def _install(
+    ctx: Context,
+    plan: Plan,
+    info: pythons.PythonInfo,
+    backend: installer.Backend,
+    made: bool,
+    carry: list[str],
+    durations: dict[str, float],
+) -> tuple[list[str], list[str]]:
     venv, python = plan.venv, venvmod.python_of(plan.venv)
     asked = [*BASE_PACKAGES, *plan.packages]
     named = requirements.names(asked)
@@ -467,9 +557,18 @@ def _install(ctx: Context, plan: Plan, info: pythons.PythonInfo, backend: instal
     return changed, sorted(set(before) - set(after))
 
 
-def apply_lock(ctx: Context, venv: Path, lock_path: Path, lock: lockfile.Lock, info: pythons.PythonInfo,
-                    backend: installer.Backend, *, offline: bool, exact: bool,
-                    durations: dict[str, float]) -> tuple[list[str], list[str]]:
+def apply_lock(
+    ctx: Context,
+    venv: Path,
+    lock_path: Path,
+    lock: lockfile.Lock,
+    info: pythons.PythonInfo,
+    backend: installer.Backend,
+    *,
+    offline: bool,
+    exact: bool,
+    durations: dict[str, float],
+) -> tuple[list[str], list[str]]:
     """Make ``venv`` match the lock at ``lock_path``: exactly (what it does not name is uninstalled)
     when ``exact`` (callers set it only for kernelenv's own venv); in the user's venv the pins are
     only added. Of a universal lock, the pins whose markers hold for the venv's Python here.
@@ -517,8 +616,9 @@ def warm_start(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: b
         if exc.info.code != "CACHE_UNWRITABLE":
             raise
         cache = None
-    return bytecode.warm_start(venvmod.python_of(venv), sites[0], cache, harvest_after=harvest,
-                               progress=lambda msg: ctx.progress("install", msg, 2, 3))
+    return bytecode.warm_start(
+        venvmod.python_of(venv), sites[0], cache, harvest_after=harvest, progress=lambda msg: ctx.progress("install", msg, 2, 3)
+    )
 
 
 def summary(ctx: Context, name: str, resource_dir: Path, python: Path) -> dict[str, Any]:
@@ -537,7 +637,9 @@ def summary(ctx: Context, name: str, resource_dir: Path, python: Path) -> dict[s
 def origin_kernels(all_rows: list[KernelRow], ident: VenvIdentity, project: Path) -> list[KernelRow]:
     """The kernels of the place a moved environment came from (its origin is gone): re-pointed, not left stale."""
     moved = ident.kind == Kind.OURS_MOVED or (
-        ident.kind == Kind.OURS and ident.made_for is not None and not kernels.same_path(ident.made_for, project)
+        ident.kind == Kind.OURS
+        and ident.made_for is not None
+        and not kernels.same_path(ident.made_for, project)
         and not os.path.exists(ident.made_for)
     )
     if not moved:

@@ -18,6 +18,7 @@ Contract:
 - Each notebook runs in its own kernel, so ``pytest -n N`` (pytest-xdist) runs them in parallel
   safely; nothing is written next to the notebooks.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,15 +33,24 @@ _STATE: dict[str, Any] = {}  # per process: the kernel found (or the error findi
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kernelenv", "notebooks run in a kernelenv project's kernel")
-    group.addoption("--kernelenv-notebooks", action="append", metavar="DIR", default=None,
-                    help="run every notebook under DIR as a test (repeatable)")
-    group.addoption("--kernelenv-project", metavar="DIR", default=None,
-                    help="the project whose kernel runs them (default: the rootdir)")
+    group.addoption(
+        "--kernelenv-notebooks",
+        action="append",
+        metavar="DIR",
+        default=None,
+        help="run every notebook under DIR as a test (repeatable)",
+    )
+    group.addoption(
+        "--kernelenv-project", metavar="DIR", default=None, help="the project whose kernel runs them (default: the rootdir)"
+    )
     group.addoption("--kernelenv-kernel", metavar="NAME", default=None, help="run them in this kernelspec instead")
-    group.addoption("--kernelenv-keep-going", action="store_true", default=None,
-                    help="run every cell after a failure and report each failing cell")
-    group.addoption("--kernelenv-timeout", type=float, metavar="S", default=None,
-                    help="seconds a notebook may run (default 600)")
+    group.addoption(
+        "--kernelenv-keep-going",
+        action="store_true",
+        default=None,
+        help="run every cell after a failure and report each failing cell",
+    )
+    group.addoption("--kernelenv-timeout", type=float, metavar="S", default=None, help="seconds a notebook may run (default 600)")
     parser.addini("kernelenv_notebooks", type="paths", default=[], help="folders of notebooks to run as tests")
     parser.addini("kernelenv_project", default="", help="the project whose kernel runs them (default: the rootdir)")
     parser.addini("kernelenv_kernel", default="", help="run them in this kernelspec instead")
@@ -142,8 +152,18 @@ class NotebookItem(pytest.Item):
             keep_going = self.config.getini("kernelenv_keep_going")
         timeout = self.config.getoption("kernelenv_timeout") or float(self.config.getini("kernelenv_timeout") or 600)
         item = nbrun.load(Path(self.path))
-        row = asyncio.run(nbrun.run_one(item, spec, search_path, cwd=Path(self.path).parent, timeout=timeout,
-                                        keep_going=bool(keep_going), log_path=None, out_path=None))
+        row = asyncio.run(
+            nbrun.run_one(
+                item,
+                spec,
+                search_path,
+                cwd=Path(self.path).parent,
+                timeout=timeout,
+                keep_going=bool(keep_going),
+                log_path=None,
+                out_path=None,
+            )
+        )
         self.user_properties.append(("kernel", spec.name))
         if row["status"] != "passed":
             raise NotebookFailed(row)
@@ -158,8 +178,11 @@ class NotebookItem(pytest.Item):
 
         errors = exc.row["errors"]
         first = errors[0]
-        where = first.get("execution_count") and f"In [{first['execution_count']}]" or (
-            f"cell {first['cell']}" if first.get("cell") else "")
+        where = (
+            first.get("execution_count")
+            and f"In [{first['execution_count']}]"
+            or (f"cell {first['cell']}" if first.get("cell") else "")
+        )
         what = f"{first['ename']}: {(first.get('evalue') or '').strip().splitlines()[0] if first.get('evalue') else ''}"
         head = f"{self.path.name}: {what.rstrip(': ')}" + (f" in {where}" if where else "")
         if len(errors) > 1:

@@ -13,6 +13,7 @@ Contract:
   ``cpython3.9``, a path, or None for the running interpreter) into a PythonInfo, the
   newest match; PYTHON_NOT_FOUND lists what exists, PYTHON_UNSUPPORTED names MIN_VERSION.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,15 @@ from .result import OperationError
 MIN_VERSION = (3, 7)
 # When each CPython X.Y had its last release (its end of life, from python.org's release PEPs:
 # 537, 569, 596, 619, 664, 693, 719), as (year, month). Past it, ``create`` says so in one line.
-END_OF_LIFE = {(3, 7): (2023, 6), (3, 8): (2024, 10), (3, 9): (2025, 10), (3, 10): (2026, 10),
-               (3, 11): (2027, 10), (3, 12): (2028, 10), (3, 13): (2029, 10)}
+END_OF_LIFE = {
+    (3, 7): (2023, 6),
+    (3, 8): (2024, 10),
+    (3, 9): (2025, 10),
+    (3, 10): (2026, 10),
+    (3, 11): (2027, 10),
+    (3, 12): (2028, 10),
+    (3, 13): (2029, 10),
+}
 CACHE_FILE = "pythons.json"
 _CACHE_VERSION = 1
 
@@ -168,8 +176,10 @@ def end_of_life_note(info: PythonInfo, today: tuple[int, int] | None = None) -> 
     when = end_of_life(info, today)
     if when is None:
         return None
-    return (f"note: Python {info.short} reached its end of life in {when} and gets no security fixes; "
-            "kernelenv supports it, but a newer Python is safer (see `kernelenv pythons`)")
+    return (
+        f"note: Python {info.short} reached its end of life in {when} and gets no security fixes; "
+        "kernelenv supports it, but a newer Python is safer (see `kernelenv pythons`)"
+    )
 
 
 def current() -> PythonInfo:

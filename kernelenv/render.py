@@ -3,6 +3,7 @@
 In JSON mode stdout carries exactly one envelope; progress goes to stderr as one JSON
 object per line (``{"progress": {...}}``) so an editor can show it.
 """
+
 from __future__ import annotations
 
 import json
@@ -127,12 +128,15 @@ def _create(d: dict[str, Any]) -> str:
     lines.append("")
     if k.get("on_jupyter_path") is False:
         data_dir = Path(k["resource_dir"]).parent.parent
-        lines.append(f"note: Jupyter does not search {data_dir / 'kernels'}: add {data_dir} to JUPYTER_PATH"
-                     " (or use --user) for Jupyter and VS Code to list it.")
-    lines.append(f"Pick it in JupyterLab: Launcher > \"{k['display_name']}\", or Kernel > Change Kernel.")
-    lines.append(f"Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel... > \"{k['display_name']}\"")
-    lines.append("  (with the Python extension also under Python Environments, as its venv). If it is not listed yet,"
-                 " reload the window.")
+        lines.append(
+            f"note: Jupyter does not search {data_dir / 'kernels'}: add {data_dir} to JUPYTER_PATH"
+            " (or use --user) for Jupyter and VS Code to list it."
+        )
+    lines.append(f'Pick it in JupyterLab: Launcher > "{k["display_name"]}", or Kernel > Change Kernel.')
+    lines.append(f'Pick it in VS Code: open a notebook > Select Kernel > Jupyter Kernel... > "{k["display_name"]}"')
+    lines.append(
+        "  (with the Python extension also under Python Environments, as its venv). If it is not listed yet, reload the window."
+    )
     return "\n".join(lines)
 
 
@@ -140,7 +144,9 @@ def _register(d: dict[str, Any]) -> str:
     if not d:
         return ""
     k = d["kernel"]
-    return f"kernel {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n  python {k['python']}\n  shows as \"{k['display_name']}\""
+    return (
+        f'kernel {k["name"]} ({d["kernelspec"]}) -> {k["resource_dir"]}\n  python {k["python"]}\n  shows as "{k["display_name"]}"'
+    )
 
 
 def _list(d: dict[str, Any]) -> str:
@@ -183,7 +189,9 @@ def _pythons(d: dict[str, Any]) -> str:
     widths = [max(len(str(r[i])) for r in table) for i in range(len(table[0]) - 1)]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + str(r[-1]) for r in table]
     c = d.get("cache", {})
-    lines.append(f"({c.get('probed', 0)} probed, {c.get('cached', 0)} from the cache; oldest supported: {d.get('oldest_supported')})")
+    lines.append(
+        f"({c.get('probed', 0)} probed, {c.get('cached', 0)} from the cache; oldest supported: {d.get('oldest_supported')})"
+    )
     return "\n".join(lines)
 
 
@@ -253,7 +261,10 @@ def _verify(d: dict[str, Any]) -> str:
             lines.append(f"{pad}{skip['message']}")
         if nb.get("fix") and not any(e.get("fix") == nb["fix"] for e in errors):
             lines.append(f"{pad}fix: {nb['fix']}")
-    lines.append(f"{d['passed']} passed, {d['failed']} failed, {d['skipped']} skipped in {d['duration']:.1f} s; executed notebooks in {d['output_dir']}")
+    lines.append(
+        f"{d['passed']} passed, {d['failed']} failed, {d['skipped']} skipped "
+        f"in {d['duration']:.1f} s; executed notebooks in {d['output_dir']}"
+    )
     adopt = d.get("adopt")
     if adopt:
         lines.append(f"{adopt['count']} notebook(s) name another kernel; to open them on {k['display_name']}: {adopt['fix']}")
@@ -264,7 +275,7 @@ def _notebooks(d: dict[str, Any]) -> str:
     if not d:
         return ""
     lines = [f"{nb['state']:<9} {nb['path']}" for nb in d["notebooks"]]
-    lines.append(f"they open on kernel \"{d['kernel']['display_name']}\" ({d['kernel']['name']})")
+    lines.append(f'they open on kernel "{d["kernel"]["display_name"]}" ({d["kernel"]["name"]})')
     return "\n".join(lines)
 
 
@@ -280,7 +291,9 @@ def _adopt(d: dict[str, Any]) -> str:
             lines.append(f"            {nb['error']}")
     k = d["kernel"]
     verb = "would open" if d.get("dry_run") else "open"
-    lines.append(f"{d['adopted']} {verb} on kernel \"{k['display_name']}\" ({k['name']}), {d['unchanged']} unchanged, {d['failed']} failed")
+    lines.append(
+        f'{d["adopted"]} {verb} on kernel "{k["display_name"]}" ({k["name"]}), {d["unchanged"]} unchanged, {d["failed"]} failed'
+    )
     return "\n".join(lines)
 
 
@@ -325,8 +338,10 @@ def _repair(d: dict[str, Any]) -> str:
         return ""
     k = d["kernel"]
     if d.get("dry_run"):
-        return (f"would rebuild {d['venv']} from the {d['source']} ({d['venv_is']})\n"
-                f"would re-point kernel {', '.join(d['repointed'])} -> {d['venv']}")
+        return (
+            f"would rebuild {d['venv']} from the {d['source']} ({d['venv_is']})\n"
+            f"would re-point kernel {', '.join(d['repointed'])} -> {d['venv']}"
+        )
     return (
         f"rebuilt {d['venv']} from the {d['source']} (Python {d['python']['version']})\n"
         f"kernel {', '.join(d['repointed'])} re-pointed -> {k['python']}\n"
@@ -369,8 +384,10 @@ def _export(d: dict[str, Any]) -> str:
         lines.append(f"build the EG image: podman build -t {d['eg_image']} {d['folder']}")
         missing = [launcher for launcher in d.get("launchers", []) if not launcher.get("present")]
         if missing:
-            lines.append(f"copy EG's launchers from its source distribution (pip download --no-deps --no-binary :all: "
-                         f"jupyter_enterprise_gateway=={d['eg_version']}):")
+            lines.append(
+                f"copy EG's launchers from its source distribution (pip download --no-deps --no-binary :all: "
+                f"jupyter_enterprise_gateway=={d['eg_version']}):"
+            )
             lines += [f"  {m['source']} -> {m['path']}" for m in missing]
         lines.append(f"then put {d['folder']} on the gateway's JUPYTER_PATH")
     return "\n".join(lines)
@@ -383,7 +400,7 @@ def _container(d: dict[str, Any]) -> str:
     return (
         f"image     {img['name']} ({img['state']}, Python {img['python']['version']}, {d['engine']['name']})\n"
         f"kernel    {k['name']} ({d['kernelspec']}) -> {k['resource_dir']}\n"
-        f"  shows as \"{k['display_name']}\"; each start runs a container labelled kernelenv.kernel={k['name']}"
+        f'  shows as "{k["display_name"]}"; each start runs a container labelled kernelenv.kernel={k["name"]}'
     )
 
 
@@ -404,10 +421,20 @@ def _add(d: dict[str, Any]) -> str:
         return ""
     added = [f"{p['name']} {p['version']}" for p in d.get("installed", [])]
     changed = [f"{c['name']} {c['before']} -> {c['after']}" for c in d.get("changed", [])]
-    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
-             + ("; ".join(x for x in (", ".join(added) and "installed " + ", ".join(added),
-                                       ", ".join(changed) and "changed " + ", ".join(changed)) if x)
-                or "nothing to install (all present)")]
+    lines = [
+        f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+        + (
+            "; ".join(
+                x
+                for x in (
+                    ", ".join(added) and "installed " + ", ".join(added),
+                    ", ".join(changed) and "changed " + ", ".join(changed),
+                )
+                if x
+            )
+            or "nothing to install (all present)"
+        )
+    ]
     lines += _packages(d, "add")
     if not d.get("restart", {}).get("needed"):
         lines.append("a running kernel imports them without a restart")
@@ -418,8 +445,10 @@ def _drop(d: dict[str, Any]) -> str:
     if not d:
         return ""
     removed = [f"{p['name']} {p['version']}" for p in d.get("removed", [])]
-    lines = [f"{d['venv']} (Python {d['python']}, {d['installer']}): "
-             + (("uninstalled " + ", ".join(removed)) if removed else "nothing to uninstall")]
+    lines = [
+        f"{d['venv']} (Python {d['python']}, {d['installer']}): "
+        + (("uninstalled " + ", ".join(removed)) if removed else "nothing to uninstall")
+    ]
     lines += _packages(d, "drop")
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ Contract:
   are installed (``--target``, ``--prefix``, ``--user``, ``--root``...) are refused with the
   file and line.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -21,8 +22,18 @@ from .result import OperationError
 
 # options a requirements file may hold: they choose sources, not destinations
 _SOURCE_OPTIONS = {
-    "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--no-index", "--pre", "--prefer-binary",
-    "--only-binary", "--no-binary", "--trusted-host", "--use-feature",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--no-index",
+    "--pre",
+    "--prefer-binary",
+    "--only-binary",
+    "--no-binary",
+    "--trusted-host",
+    "--use-feature",
 }
 _NESTED = {"-r", "--requirement", "-c", "--constraint"}
 _EDITABLE = {"-e", "--editable"}

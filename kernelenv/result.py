@@ -4,6 +4,7 @@ Commands return a :class:`Result` or raise :class:`OperationError`; they never p
 The JSON envelope built from a Result is a contract with the VS Code extension and
 scripts (see ``tests/fixtures/envelopes``): keys and error codes only ever get added.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,7 +52,9 @@ ERROR_CODES = {
     "LOCK_NOT_FOUND": "the project has no kernelenv.lock (run `kernelenv lock`)",
     "EXPORT_EXISTS": "an export target exists and kernelenv did not write it (use --force)",
     "KERNEL_SHADOWED": "a kernelspec of that name earlier on Jupyter's path is the one Jupyter would start",
-    "VENV_ELSEWHERE": "the venv was made at another place (its scripts run another venv's python) and is not kernelenv's to rebuild",
+    "VENV_ELSEWHERE": (
+        "the venv was made at another place (its scripts run another venv's python) and is not kernelenv's to rebuild"
+    ),
     "CACHE_UNSAFE": "kernelenv's cache folder is not the user's alone (owner or permissions)",
     "CACHE_UNWRITABLE": "kernelenv's cache folder (where its locks live) cannot be written",
     "IMAGE_NOT_FOUND": "the container image is not on this machine and cannot be pulled",

@@ -24,6 +24,7 @@ Contract:
   interpreter as named and as resolved, a venv's pyvenv.cfg and site-packages, and the base
   interpreter with its standard library (pyenv's Pythons under a private /root are the usual case).
 """
+
 from __future__ import annotations
 
 import os
@@ -103,22 +104,31 @@ def for_group(group: Group) -> Audience:
 def group_for(name: str, venv: Path) -> Group:
     """The group --group names (empty: the group of the venv's parent folder); GROUP_INVALID when unusable."""
     if sys.platform == "win32":
-        raise OperationError("GROUP_INVALID", "--group needs Unix groups; Windows has none",
-                             hint="share the folder with Windows permissions")
+        raise OperationError(
+            "GROUP_INVALID", "--group needs Unix groups; Windows has none", hint="share the folder with Windows permissions"
+        )
 
     if name:
         gid = _lookup_group(name)
         if gid is None:
-            raise OperationError("GROUP_INVALID", f"there is no group {name!r} on this machine",
-                                 hint="make it first (groupadd) and add the team's users to it", group=name)
+            raise OperationError(
+                "GROUP_INVALID",
+                f"there is no group {name!r} on this machine",
+                hint="make it first (groupadd) and add the team's users to it",
+                group=name,
+            )
         group = Group(gid, _name_of_group(gid))
     else:
         parent = _existing(venv.parent)
         gid = os.stat(parent).st_gid
         group = Group(gid, _name_of_group(gid))
     if os.geteuid() != 0 and group.gid not in os.getgroups() and group.gid != os.getegid():
-        raise OperationError("GROUP_INVALID", f"you are not a member of group {group.name}, so you cannot give the venv to it",
-                             hint=f"ask to be added to {group.name} (then log in again), or run as its owner", group=group.name)
+        raise OperationError(
+            "GROUP_INVALID",
+            f"you are not a member of group {group.name}, so you cannot give the venv to it",
+            hint=f"ask to be added to {group.name} (then log in again), or run as its owner",
+            group=group.name,
+        )
     return group
 
 
@@ -211,12 +221,12 @@ def blocked(path: Path, who: Audience, need: str = "x") -> Block | None:
         try:
             st = os.stat(part) if last else os.lstat(part)
             if not last and stat.S_ISLNK(st.st_mode):
-                return blocked(Path(os.path.realpath(part)).joinpath(*path.parts[len(part.parts):]), who, need)
+                return blocked(Path(os.path.realpath(part)).joinpath(*path.parts[len(part.parts) :]), who, need)
         except FileNotFoundError:
             st = _future(parent_st)
         except OSError:
             return None  # we cannot see it ourselves: not ours to judge
-        for bit in (need if last else "x"):
+        for bit in need if last else "x":
             if not _allowed(st, who, bit):
                 return _block(part, path, st)
         parent_st = st
@@ -270,8 +280,9 @@ def python_blocks(python: str | os.PathLike[str], who: Audience) -> Block | None
     return kernel_blocks(Path(python), who)
 
 
-def runnable_pythons(who: Audience, candidates: Sequence[tuple[str, tuple[int, ...]]],
-                     prefer: tuple[int, ...] | None) -> list[str]:
+def runnable_pythons(
+    who: Audience, candidates: Sequence[tuple[str, tuple[int, ...]]], prefer: tuple[int, ...] | None
+) -> list[str]:
     """Of (path, version) ``candidates``, those ``who`` can run, the ones of version ``prefer`` (X.Y) first."""
     ok = [(path, version) for path, version in candidates if python_blocks(path, who) is None]
     ok.sort(key=lambda pv: prefer is None or tuple(pv[1][:2]) != tuple(prefer[:2]))

@@ -22,6 +22,7 @@ Contract:
 - ``NESTED`` is the variable a kernelenv shell carries (the project's folder): a second
   ``kernelenv shell`` inside it sees it.
 """
+
 from __future__ import annotations
 
 import os
@@ -123,12 +124,12 @@ def write_files(rc_dir: Path) -> None:
             files.write_atomic(path, text, mode=0o600)
 
 
-def launch(shell: str, environ: Mapping[str, str], rc_dir: Path, label: str, bin_dir: Path,
-           project: Path) -> tuple[list[str], dict[str, str], bool]:
+def launch(
+    shell: str, environ: Mapping[str, str], rc_dir: Path, label: str, bin_dir: Path, project: Path
+) -> tuple[list[str], dict[str, str], bool]:
     """(argv, environment, whether the prompt names the project) for ``shell`` (see the module docstring)."""
     env = dict(environ)
-    env.update({NESTED: str(project), "KERNELENV_PROMPT": label, "KERNELENV_BIN": str(bin_dir),
-                "VIRTUAL_ENV_PROMPT": label})
+    env.update({NESTED: str(project), "KERNELENV_PROMPT": label, "KERNELENV_BIN": str(bin_dir), "VIRTUAL_ENV_PROMPT": label})
     how = kind(shell)
     if how == "bash":
         return [shell, "--rcfile", str(rc_dir / "bashrc"), "-i"], env, True

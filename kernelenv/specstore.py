@@ -14,6 +14,7 @@ Contract:
   a spec moved aside and never replaced comes back. Callers hold the kernel name's lock.
 - ``put`` builds kernelenv's spec for an interpreter and writes it unless an equal one is there.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,11 @@ def read(resource_dir: Path) -> Spec:
     except OSError as exc:
         return kernelspec.parse(resource_dir.name, resource_dir, None, f"cannot read kernel.json: {exc.strerror or exc}")
     spec = kernelspec.parse(resource_dir.name, resource_dir, raw)
-    named = ((spec.data or {}).get("metadata") or {}).get(kernelspec.MARK_KEY) if isinstance((spec.data or {}).get("metadata"), dict) else None
+    named = (
+        ((spec.data or {}).get("metadata") or {}).get(kernelspec.MARK_KEY)
+        if isinstance((spec.data or {}).get("metadata"), dict)
+        else None
+    )
     where = named.get("spec") if isinstance(named, dict) else None
     if isinstance(where, str) and os.path.realpath(where) != os.path.realpath(resource_dir):
         spec.copied = True

@@ -52,6 +52,7 @@ user's, refused otherwise); a manifest or index that is not a regular file of th
 writable by nobody else, is ignored. Templates no index entry names are deleted after a day;
 at most ``KEEP`` are kept, the least recently used deleted first.
 """
+
 from __future__ import annotations
 
 import base64
@@ -251,10 +252,13 @@ def shebang(python: str) -> bytes:
 
 
 def _fix_script(data: bytes, old_python: str, new_python: str) -> bytes:
-    for head in (shebang(old_python), b"#!" + old_python.encode() + b"\n",
-                 b"#!/bin/sh\n'''exec' '" + old_python.encode() + b"' \"$0\" \"$@\"\n' '''\n"):
+    for head in (
+        shebang(old_python),
+        b"#!" + old_python.encode() + b"\n",
+        b"#!/bin/sh\n'''exec' '" + old_python.encode() + b"' \"$0\" \"$@\"\n' '''\n",
+    ):
         if data.startswith(head):
-            return shebang(new_python) + data[len(head):]
+            return shebang(new_python) + data[len(head) :]
     return data
 
 
@@ -274,7 +278,7 @@ def _fix_record(data: bytes, rel: str, rewritten: dict[str, bytes]) -> bytes:
         if rows and rows[0]:
             target = os.path.normpath(os.path.join(base, rows[0][0]))
             if target in rewritten:
-                line = _record_line(rows[0][0], rewritten[target]) + line[len(body):]
+                line = _record_line(rows[0][0], rewritten[target]) + line[len(body) :]
         out.append(line)
     return "".join(out).encode("utf-8")
 
@@ -318,7 +322,7 @@ def _clone(man: dict[str, Any], dest: Path, prompt: str, spare: tuple[Path, int,
     for rel, mode in man["dirs"][made_dirs:]:
         os.mkdir(dst + rel, mode & 0o755)
     for rel, target in man["symlinks"]:
-        os.symlink(str(dest) + target[len(tvenv):] if target.startswith(src) else target, dst + rel)
+        os.symlink(str(dest) + target[len(tvenv) :] if target.startswith(src) else target, dst + rel)
     euid = _euid()
     link, lstat = os.link, os.lstat
     try:
@@ -401,11 +405,11 @@ def grow_spare(store: Store, man: dict[str, Any], busy: Callable[[], bool]) -> N
     n_dirs = n_links = 0
     try:
         while n_dirs < len(dirs) and busy():
-            for rel, mode in dirs[n_dirs:n_dirs + 32]:
+            for rel, mode in dirs[n_dirs : n_dirs + 32]:
                 os.mkdir(base + rel, mode & 0o755)
             n_dirs = min(n_dirs + 32, len(dirs))
         while n_dirs == len(dirs) and n_links < len(linked) and busy():
-            for entry in linked[n_links:n_links + 128]:
+            for entry in linked[n_links : n_links + 128]:
                 os.link(src + entry[0], base + entry[0])
             n_links = min(n_links + 128, len(linked))
         if n_dirs:
@@ -494,8 +498,20 @@ class Store:
 
 
 # building -----------------------------------------------------------------------------------
-def _build(store: Store, tid: str, key: str, pins: list[lockfile.Pin], base: str, backend: Any, *, offline: bool,
-           warm: Callable[[Path], Any], made: bool, dest: Path, prompt: str) -> dict[str, Any]:
+def _build(
+    store: Store,
+    tid: str,
+    key: str,
+    pins: list[lockfile.Pin],
+    base: str,
+    backend: Any,
+    *,
+    offline: bool,
+    warm: Callable[[Path], Any],
+    made: bool,
+    dest: Path,
+    prompt: str,
+) -> dict[str, Any]:
     """Install ``pins`` into the template venv ``tid`` (made already when ``made``), record its manifest
     and clone it into ``dest``: everything but the bytecode while the bytecode is being compiled, then that."""
     tdir = store.root / tid
@@ -506,9 +522,16 @@ def _build(store: Store, tid: str, key: str, pins: list[lockfile.Pin], base: str
     files.write_atomic(pins_file, "\n".join(p.line() for p in pins) + "\n", 0o600)
     backend.install_lock(venvmod.python_of(tvenv), pins_file, exact=True, offline=offline)
     venvmod.tighten(tvenv)
-    man = {"format": FORMAT, "id": tid, "key": key, "venv": str(tvenv), "prompt": _token(tid),
-           "pins": [f"{p.canonical}=={p.version}" for p in pins],
-           "installed": sorted(venvmod.installed(tvenv)), "made": venvmod.now()}
+    man = {
+        "format": FORMAT,
+        "id": tid,
+        "key": key,
+        "venv": str(tvenv),
+        "prompt": _token(tid),
+        "pins": [f"{p.canonical}=={p.version}" for p in pins],
+        "installed": sorted(venvmod.installed(tvenv)),
+        "made": venvmod.now(),
+    }
     warming = warm(tvenv)
     try:
         dirs, links, linked, copied = _walk(tvenv, bytecode=False)
@@ -572,8 +595,9 @@ def _open_store(cache_dir: Path, venv: Path) -> Store | None:
     return store
 
 
-def _clone_guess(store: Store, guess: dict[str, Any], venv: Path, prompt: str,
-                 waiting: Callable[[], bool]) -> tuple[dict[str, Any] | None, str | None]:
+def _clone_guess(
+    store: Store, guess: dict[str, Any], venv: Path, prompt: str, waiting: Callable[[], bool]
+) -> tuple[dict[str, Any] | None, str | None]:
     """Clone the template this request used last time, before the pins are known: (its manifest or None,
     why it was refused when it had changed). While ``waiting()``, the next clone's spare tree is made."""
     cloned: dict[str, Any] | None = None
@@ -595,9 +619,20 @@ def _clone_guess(store: Store, guess: dict[str, Any], venv: Path, prompt: str,
     return cloned, refused
 
 
-def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
-            req_files: list[Path], *, offline: bool, warm: Callable[[Path], Any], warm_identity: str,
-            progress: Callable[[str], None]) -> Provided | None:
+def provide(
+    cache_dir: Path,
+    venv: Path,
+    info: pythons.PythonInfo,
+    base: str,
+    backend: Any,
+    requested: list[str],
+    req_files: list[Path],
+    *,
+    offline: bool,
+    warm: Callable[[Path], Any],
+    warm_identity: str,
+    progress: Callable[[str], None],
+) -> Provided | None:
     """Make ``venv`` (a folder holding only kernelenv's mark) from a template; None when templates do
     not apply or fail (``venv`` is then left as it was given, for the caller to install as before).
 
@@ -619,8 +654,24 @@ def provide(cache_dir: Path, venv: Path, info: pythons.PythonInfo, base: str, ba
         return None
     pending = _Pending()
     try:
-        return _provide(store, venv, info, base, backend, requested, req_files, resolving, pending, req=req, uv_id=uv_id,
-                        prompt=prompt, offline=offline, warm=warm, warm_identity=warm_identity, progress=progress)
+        return _provide(
+            store,
+            venv,
+            info,
+            base,
+            backend,
+            requested,
+            req_files,
+            resolving,
+            pending,
+            req=req,
+            uv_id=uv_id,
+            prompt=prompt,
+            offline=offline,
+            warm=warm,
+            warm_identity=warm_identity,
+            progress=progress,
+        )
     except BaseException:
         resolving.cancel()
         raise
@@ -640,21 +691,24 @@ class _Pending:
     head_start: proc.Running | None = None
 
 
-def _start_template(store: Store, base: str, backend: Any, requested: list[str], req_files: list[Path], offline: bool,
-                    pending: _Pending) -> None:
+def _start_template(
+    store: Store, base: str, backend: Any, requested: list[str], req_files: list[Path], offline: bool, pending: _Pending
+) -> None:
     """Most likely a new template: make its venv and start installing while uv resolves (best effort)."""
     pending.spare = secrets.token_hex(8)
     try:
         _skeleton(store, pending.spare, base)
-        pending.head_start = backend.install_start(venvmod.python_of(store.root / pending.spare / "venv"), requested,
-                                                   req_files, offline=offline)
+        pending.head_start = backend.install_start(
+            venvmod.python_of(store.root / pending.spare / "venv"), requested, req_files, offline=offline
+        )
     except (OperationError, OSError, proc.ProcError):
         shutil.rmtree(store.root / pending.spare, ignore_errors=True)
         pending.spare = None
 
 
-def _clone_exact(store: Store, key: str, venv: Path, prompt: str,
-                 progress: Callable[[str], None]) -> tuple[dict[str, Any] | None, str | None, bool]:
+def _clone_exact(
+    store: Store, key: str, venv: Path, prompt: str, progress: Callable[[str], None]
+) -> tuple[dict[str, Any] | None, str | None, bool]:
     """Clone the template made for these very pins: (its manifest or None, why a changed one was refused,
     whether to give up on templates for this run: one refused for another reason than a change)."""
     man = store.manifest(store.keys.get(key), key)
@@ -672,16 +726,34 @@ def _clone_exact(store: Store, key: str, venv: Path, prompt: str,
         return None, exc.why, False
 
 
-def _provide(store: Store, venv: Path, info: pythons.PythonInfo, base: str, backend: Any, requested: list[str],
-             req_files: list[Path], resolving: Any, pending: _Pending, *, req: str, uv_id: str, prompt: str, offline: bool,
-             warm: Callable[[Path], Any], warm_identity: str, progress: Callable[[str], None]) -> Provided | None:
+def _provide(
+    store: Store,
+    venv: Path,
+    info: pythons.PythonInfo,
+    base: str,
+    backend: Any,
+    requested: list[str],
+    req_files: list[Path],
+    resolving: Any,
+    pending: _Pending,
+    *,
+    req: str,
+    uv_id: str,
+    prompt: str,
+    offline: bool,
+    warm: Callable[[Path], Any],
+    warm_identity: str,
+    progress: Callable[[str], None],
+) -> Provided | None:
     """provide() once uv is resolving: clone the likely template meanwhile, then the exact one, else build one."""
     guess = store.manifest(store.keys.get(store.requests.get(req, "")))
     cloned: dict[str, Any] | None = None
     refused: str | None = None
     if guess is not None:
-        progress(f"linking {len(guess['installed'])} packages from the template made for them; "
-                 "checking with the index that they are still what it resolves to")
+        progress(
+            f"linking {len(guess['installed'])} packages from the template made for them; "
+            "checking with the index that they are still what it resolves to"
+        )
         cloned, refused = _clone_guess(store, guess, venv, prompt, lambda: not resolving.done())
     else:
         _start_template(store, base, backend, requested, req_files, offline, pending)
@@ -702,8 +774,10 @@ def _provide(store: Store, venv: Path, info: pythons.PythonInfo, base: str, back
         if give_up:
             return None
     if cloned is None:
-        progress(f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
-                 "links them instead)" + (f" ({refused}; made again)" if refused else ""))
+        progress(
+            f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
+            "links them instead)" + (f" ({refused}; made again)" if refused else "")
+        )
         if pending.head_start is not None:  # the exact sync below corrects whatever it did
             try:
                 pending.head_start.wait()
@@ -712,8 +786,19 @@ def _provide(store: Store, venv: Path, info: pythons.PythonInfo, base: str, back
             pending.head_start = None
         tid = pending.spare or secrets.token_hex(8)
         try:
-            cloned = _build(store, tid, key, pins, base, backend, offline=offline, warm=warm,
-                            made=pending.spare is not None, dest=venv, prompt=prompt)
+            cloned = _build(
+                store,
+                tid,
+                key,
+                pins,
+                base,
+                backend,
+                offline=offline,
+                warm=warm,
+                made=pending.spare is not None,
+                dest=venv,
+                prompt=prompt,
+            )
         except (OperationError, OSError, Refused):
             shutil.rmtree(store.root / tid, ignore_errors=True)
             _clear(venv)

@@ -12,6 +12,7 @@ renamed aside under one prefix (``.NAME.kernelenv-aside-XXXX/NAME`` with a ``swa
 saying why) and only deleted once the new one works; :func:`recover` finishes or undoes what
 a run killed half-way left behind.
 """
+
 from __future__ import annotations
 
 import errno
@@ -88,8 +89,7 @@ def base_interpreter(venv: Path) -> tuple[str | None, bool]:
     return home, False
 
 
-def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] | None = None,
-           prompt: str | None = None) -> None:
+def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] | None = None, prompt: str | None = None) -> None:
     """Make a venv with virtualenv (with ``python``'s own venv module when ``version`` is older than
     VIRTUALENV_OLDEST). Raises VENV_CREATE_FAILED.
 
@@ -100,8 +100,10 @@ def create(venv: Path, python: str, *, with_pip: bool, version: tuple[int, ...] 
 
     if os.pathsep in str(venv):  # virtualenv refuses it: the venv's bin would break PATH
         raise OperationError(
-            "VENV_CREATE_FAILED", f"a venv path may not contain {os.pathsep!r} (it would break PATH): {venv}",
-            hint="rename the folder, or choose another place with --venv", venv=venv,
+            "VENV_CREATE_FAILED",
+            f"a venv path may not contain {os.pathsep!r} (it would break PATH): {venv}",
+            hint="rename the folder, or choose another place with --venv",
+            venv=venv,
         )
     prompt = default_prompt(venv) if prompt is None else prompt
     if version is not None and tuple(version[:2]) < VIRTUALENV_OLDEST:
@@ -131,9 +133,14 @@ def _create_stdlib(venv: Path, python: str, prompt: str, *, with_pip: bool) -> N
     argv = [python, "-m", "venv", f"--prompt={prompt}", str(venv)]
     if not with_pip:
         argv.insert(3, "--without-pip")
-    proc.run_checked(argv, code="VENV_CREATE_FAILED", what=f"{python} -m venv",
-                     hint="the interpreter needs its venv and ensurepip modules (Debian: apt install pythonX.Y-venv)",
-                     details={"venv": str(venv)}, timeout=300)
+    proc.run_checked(
+        argv,
+        code="VENV_CREATE_FAILED",
+        what=f"{python} -m venv",
+        hint="the interpreter needs its venv and ensurepip modules (Debian: apt install pythonX.Y-venv)",
+        details={"venv": str(venv)},
+        timeout=300,
+    )
     if not python_of(venv).exists():
         raise OperationError("VENV_CREATE_FAILED", f"{python} -m venv made {venv} without a python in it", venv=venv)
 
@@ -313,7 +320,9 @@ class Swap:
     def aside(self) -> None:
         holder = Path(tempfile.mkdtemp(prefix=aside_prefix(self.venv), dir=self.venv.parent))
         try:
-            files.write_atomic(holder / SWAP_FILE, json.dumps({"venv": str(self.venv), "purpose": self.purpose, "pid": os.getpid()}) + "\n")
+            files.write_atomic(
+                holder / SWAP_FILE, json.dumps({"venv": str(self.venv), "purpose": self.purpose, "pid": os.getpid()}) + "\n"
+            )
             os.rename(self.venv, holder / self.venv.name)
         except BaseException:
             if not (holder / self.venv.name).exists():

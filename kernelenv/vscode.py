@@ -43,6 +43,7 @@ Pure: nothing here reads the disk or starts a process; whether a path exists is 
 the ``exists`` callable the caller passes in. Order of kernels is the caller's (Jupyter's search
 order): the extension resolves folders in parallel, so its own order is not deterministic.
 """
+
 from __future__ import annotations
 
 import json
@@ -183,14 +184,20 @@ def hidden_reason(
     if data["argv"][0].lower().endswith("xpython"):
         return "VS Code hides xeus-python kernels"
     name = spec_id(folder, data)
-    if isinstance(name, str) and registered_by_extension(name, data) and user_kernels_dir and (
-        posixpath.dirname(resource_dir.rstrip("/")) == user_kernels_dir.rstrip("/")
+    if (
+        isinstance(name, str)
+        and registered_by_extension(name, data)
+        and user_kernels_dir
+        and (posixpath.dirname(resource_dir.rstrip("/")) == user_kernels_dir.rstrip("/"))
     ):
         return "VS Code treats it as one it registered itself and deletes it"
     if python_extension and str(data.get("language") or "").lower() == "python":
         env = data.get("env")
         if is_default_spec(folder, data) and not env:
-            return f"it looks like a stock '{folder}' spec with an empty env, which VS Code hides when the Python extension is installed"
+            return (
+                f"it looks like a stock '{folder}' spec with an empty env, "
+                "which VS Code hides when the Python extension is installed"
+            )
         argv0 = data["argv"][0]
         if not interp and posixpath.isabs(argv0) and not exists(argv0):
             return f"its interpreter {argv0} does not exist, so the Python extension matches no environment to it"
@@ -228,7 +235,9 @@ def listing(
     seen_display: dict[str, str] = {}
     seen_ids: set[str] = set()
     for resource_dir, data in specs:
-        why = hidden_reason(resource_dir, data, exists=exists, python_extension=python_extension, user_kernels_dir=user_kernels_dir)
+        why = hidden_reason(
+            resource_dir, data, exists=exists, python_extension=python_extension, user_kernels_dir=user_kernels_dir
+        )
         if why and readable(data):
             out.append(Listed(resource_dir, data, None, why))
             continue
@@ -308,7 +317,11 @@ def searched_dirs(home: str, jupyter_path: str | None) -> list[str]:
     for entry in (jupyter_path or "").split(":"):
         if entry:
             out.append(posixpath.join(posixpath.normpath(entry), "kernels"))
-    for d in ("/usr/share/jupyter/kernels", "/usr/local/share/jupyter/kernels", posixpath.join(home, ".local/share/jupyter/kernels")):
+    for d in (
+        "/usr/share/jupyter/kernels",
+        "/usr/local/share/jupyter/kernels",
+        posixpath.join(home, ".local/share/jupyter/kernels"),
+    ):
         if d not in out:
             out.append(d)
     return out
@@ -343,19 +356,26 @@ def findings(
     if searched is not None:
         parent = posixpath.dirname(resource_dir.rstrip("/"))
         if parent not in {posixpath.normpath(d) for d in searched}:
-            out.append(Finding(
-                "vscode-not-searched",
-                f"VS Code does not look in {parent} (it searches {', '.join(searched)}; other places only as a "
-                "Python environment's own kernels, under another name)",
-            ))
+            out.append(
+                Finding(
+                    "vscode-not-searched",
+                    f"VS Code does not look in {parent} (it searches {', '.join(searched)}; other places only as a "
+                    "Python environment's own kernels, under another name)",
+                )
+            )
     sid = spec_id(folder, data)
     if sid != folder:
         extra = " ".join(extra_args(data)) if renames(data) else ""
-        why = (f"its argv has extra arguments ({extra}) and its display name is not like 'Python 3'" if extra
-               else "kernel.json has a 'name' key")
-        out.append(Finding(
-            "vscode-renamed",
-            f"VS Code names kernel {folder!r} {sid!r} because {why}: notebooks whose metadata names {folder!r} "
-            "are not matched to it and VS Code recommends another kernel",
-        ))
+        why = (
+            f"its argv has extra arguments ({extra}) and its display name is not like 'Python 3'"
+            if extra
+            else "kernel.json has a 'name' key"
+        )
+        out.append(
+            Finding(
+                "vscode-renamed",
+                f"VS Code names kernel {folder!r} {sid!r} because {why}: notebooks whose metadata names {folder!r} "
+                "are not matched to it and VS Code recommends another kernel",
+            )
+        )
     return out

@@ -5,6 +5,7 @@ venvs are real, kernels are started with jupyter_client. The real user's folders
 never touched: every test gets its own HOME and JUPYTER_* folders. Package caches
 (uv, virtualenv's app data) are shared between tests so that warm runs stay fast.
 """
+
 from __future__ import annotations
 
 import json

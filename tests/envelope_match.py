@@ -1,4 +1,5 @@
 """The fixture-matching rule of tests/fixtures/envelopes/README.md, as a function."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,7 +39,10 @@ def envelope_mismatches(fixture: dict, real: dict) -> list[str]:
     for key in ("kernelenv", "command", "status"):
         if fixture.get(key) != real.get(key):
             out.append(f"$.{key}: {real.get(key)!r} != {fixture.get(key)!r}")
-    codes = lambda e: [x.get("code") for x in e.get("errors", [])]
+
+    def codes(e: dict) -> list:
+        return [x.get("code") for x in e.get("errors", [])]
+
     if codes(fixture) != codes(real):
         out.append(f"$.errors codes: {codes(real)} != {codes(fixture)}")
     for e in real.get("errors", []):

@@ -6,6 +6,7 @@ tagged ``raises-exception``, and calls to APIs that newer numpy / pandas removed
 ``np.asscalar``, ``DataFrame.append``, ``Series.iteritems``). ``EXPECTED`` says, per notebook, what
 a correct report holds (code-cell numbers are 0-based, as nbval names them).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,12 +40,15 @@ def sales_ledger() -> list:
             "有两个单元格是故意出错的，用来展示当你访问不存在的列时 pandas 会说什么。",
         ),
         code("import numpy as np\nimport pandas as pd\n\nprint('pandas', pd.__version__)"),
-        md("## 1. A ledger that prints its average", "## 1. 一个会显示平均值的账本",
-           "`Ledger.__repr__` is what Jupyter shows when a ledger is the last line of a cell.",
-           "当账本是单元格的最后一行时，Jupyter 显示的就是 `Ledger.__repr__` 的结果。"),
+        md(
+            "## 1. A ledger that prints its average",
+            "## 1. 一个会显示平均值的账本",
+            "`Ledger.__repr__` is what Jupyter shows when a ledger is the last line of a cell.",
+            "当账本是单元格的最后一行时，Jupyter 显示的就是 `Ledger.__repr__` 的结果。",
+        ),
         code(
             "class Ledger:\n"
-            "    \"\"\"Amounts of sales, with their mean shown as the ledger's text.\"\"\"\n"
+            '    """Amounts of sales, with their mean shown as the ledger\'s text."""\n'
             "\n"
             "    def __init__(self, amounts):\n"
             "        self.amounts = list(amounts)\n"
@@ -65,13 +69,23 @@ def sales_ledger() -> list:
             "})\n"
             "sales.groupby('month', sort=False)['amount'].sum()"
         ),
-        md("### A mistake everybody makes (this cell fails on purpose)", "### 人人都会犯的错误（这个单元格故意出错）",
-           "There is no `price` column: pandas raises `KeyError`.", "表中没有 `price` 列：pandas 会抛出 `KeyError`。"),
+        md(
+            "### A mistake everybody makes (this cell fails on purpose)",
+            "### 人人都会犯的错误（这个单元格故意出错）",
+            "There is no `price` column: pandas raises `KeyError`.",
+            "表中没有 `price` 列：pandas 会抛出 `KeyError`。",
+        ),
         code("sales['price']", **TEACHING),
-        md("## 3. Adding April's sales", "## 3. 追加四月的销售",
-           "In pandas 1.x, `DataFrame.append` added rows. It was removed in pandas 2.0.",
-           "在 pandas 1.x 中，`DataFrame.append` 用来追加行；pandas 2.0 删除了它。"),
-        code("april = {'month': 'Apr', 'product': 'cake', 'amount': 22.0}\nwith_april = sales.append(april, ignore_index=True)\nlen(with_april)"),
+        md(
+            "## 3. Adding April's sales",
+            "## 3. 追加四月的销售",
+            "In pandas 1.x, `DataFrame.append` added rows. It was removed in pandas 2.0.",
+            "在 pandas 1.x 中，`DataFrame.append` 用来追加行；pandas 2.0 删除了它。",
+        ),
+        code(
+            "april = {'month': 'Apr', 'product': 'cake', 'amount': 22.0}\n"
+            "with_april = sales.append(april, ignore_index=True)\nlen(with_april)"
+        ),
         code("for column, values in sales.iteritems():\n    print(column, values.dtype)"),
         md("## 4. An empty month", "## 4. 空的月份", "May had no sales yet.", "五月还没有销售。"),
         code("may = Ledger([])\nprint('May ledger ready')\nmay"),
@@ -95,7 +109,10 @@ def signal_helpers() -> list:
             "我们生成一段带噪声的短信号，用滑动平均把它平滑，并测量剩余的噪声。辅助函数 `smooth` 和 `check_window` "
             "在顶部定义一次，下面每一节都会用到，真实的分析笔记本就是这样长大的。第 3 节展示一个故意的错误：窗口比信号还长。",
         ),
-        code("import numpy as np\n\nrng = np.random.default_rng(7)\nsignal = np.sin(np.linspace(0, 6, 50)) + rng.normal(0, 0.1, 50)"),
+        code(
+            "import numpy as np\n\nrng = np.random.default_rng(7)\n"
+            "signal = np.sin(np.linspace(0, 6, 50)) + rng.normal(0, 0.1, 50)"
+        ),
         code(
             "def check_window(n, size):\n"
             "    if size > n:\n"
@@ -112,9 +129,12 @@ def signal_helpers() -> list:
         code("smoothed = smooth(signal)\nprint(smoothed.shape)\nassert smoothed.shape == (46,)"),
         md("## 2. A window that is too long (fails on purpose)", "## 2. 过长的窗口（故意出错）"),
         code("smooth(signal[:3], size=10)", **TEACHING),
-        md("## 3. The noise left", "## 3. 剩余的噪声",
-           "`np.asscalar` turned a one-element array into a Python number; NumPy 1.23 removed it.",
-           "`np.asscalar` 曾把单元素数组变成 Python 数字；NumPy 1.23 删除了它。"),
+        md(
+            "## 3. The noise left",
+            "## 3. 剩余的噪声",
+            "`np.asscalar` turned a one-element array into a Python number; NumPy 1.23 removed it.",
+            "`np.asscalar` 曾把单元素数组变成 Python 数字；NumPy 1.23 删除了它。",
+        ),
         code("residual = signal[2:-2] - smoothed\nnoise = np.asscalar(np.std(residual, keepdims=True))\nprint(noise)"),
         code("short = signal[:4]\nprint('short signal', short.shape)\nlevels = smooth(short, size=8)"),
         code("assert np.isclose(signal.mean(), 0.05, atol=1e-3), 'the mean moved'"),

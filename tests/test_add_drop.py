@@ -1,5 +1,6 @@
 """``add`` and ``drop``: real installs into real venvs, the project file kept byte for byte but the list,
 the lock re-locked, and a kernel that is running while it happens (jupyter_client)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """adopt: notebooks' kernelspec metadata pointed at the project's kernel, every other byte kept."""
+
 from __future__ import annotations
 
 import json
@@ -16,11 +17,13 @@ PY3 = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "py
 
 
 def _lesson(kernelspec: dict | None = PY3, language: str = "python"):
-    nb = new_notebook(cells=[
-        new_markdown_cell("# Prices · 价格\n\nA short lesson. 一节短课。"),
-        new_code_cell("import sys\nprint(sys.executable)"),
-        new_code_cell("total = sum([1, 2, 3])\ntotal"),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Prices · 价格\n\nA short lesson. 一节短课。"),
+            new_code_cell("import sys\nprint(sys.executable)"),
+            new_code_cell("total = sum([1, 2, 3])\ntotal"),
+        ]
+    )
     if kernelspec is not None:
         nb.metadata["kernelspec"] = kernelspec
     nb.metadata["language_info"] = {"name": language}
@@ -39,7 +42,7 @@ def _kernelspec_span(text: str) -> tuple[int, int]:
     if key < 0:
         return -1, -1
     colon = text.index(":", key + len('"kernelspec"'))
-    start = colon + 1 + (len(text[colon + 1:]) - len(text[colon + 1:].lstrip()))
+    start = colon + 1 + (len(text[colon + 1 :]) - len(text[colon + 1 :].lstrip()))
     _, end = json.JSONDecoder().raw_decode(text, start)
     return key, end
 
@@ -54,8 +57,8 @@ def _only_kernelspec_changed(old: str, new: str) -> None:
         if a < 0:  # nothing there before: nothing removed
             assert hi <= lo, (text[lo:hi],)
             continue
-        outside = text[min(lo, a):a] + text[b:max(hi, b)]
-        assert outside.strip(" \t\r\n,\"") == "", (text[lo:hi], outside)  # (a diff may shift by a quote)
+        outside = text[min(lo, a) : a] + text[b : max(hi, b)]
+        assert outside.strip(' \t\r\n,"') == "", (text[lo:hi], outside)  # (a diff may shift by a quote)
 
 
 @pytest.fixture
@@ -85,9 +88,13 @@ def test_adopts_the_project_notebooks_and_changes_nothing_else(project, cli):
     written["windows.ipynb"] = crlf
     os.chmod(crlf, 0o600)
     # never searched: the venv, hidden folders, kernelenv's own files, installed packages, other venvs
-    ignored = [project / ".venv" / "share" / "x.ipynb", project / ".ipynb_checkpoints" / "lesson-checkpoint.ipynb",
-               project / ".kernelenv" / "verify" / "lesson.ipynb", project / "lib" / "site-packages" / "pkg" / "demo.ipynb",
-               project / "env2" / "demo.ipynb"]
+    ignored = [
+        project / ".venv" / "share" / "x.ipynb",
+        project / ".ipynb_checkpoints" / "lesson-checkpoint.ipynb",
+        project / ".kernelenv" / "verify" / "lesson.ipynb",
+        project / "lib" / "site-packages" / "pkg" / "demo.ipynb",
+        project / "env2" / "demo.ipynb",
+    ]
     for p in ignored:
         p.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(_lesson(), str(p))
@@ -149,8 +156,12 @@ def test_an_adopted_notebook_opens_on_the_project_kernel(project, cli, tmp_path)
     nbformat.write(_lesson(), str(nb))
     assert cli("adopt", nb, "--project", project, "--json").rc == 0
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(nb),
-                           "--output-dir", str(out)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", str(nb), "--output-dir", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     executed = nbformat.read(str(out / "lesson.ipynb"), as_version=4)
     assert executed.cells[1].outputs[0]["text"].strip() == str(project / ".venv" / "bin" / "python")

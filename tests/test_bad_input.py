@@ -1,4 +1,5 @@
 """Every bad input and fault of the core: a one-line error, a stable code, a non-zero exit, nothing left behind."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,10 @@ def test_project_folder_missing(jupyter, cli, tmp_path):
     one_line_error(res, "PROJECT_NOT_FOUND")
     assert not (tmp_path / "nope").exists()
     # the hint says what to do: a typo, or a new project whose folder is not made yet
-    assert res.envelope["errors"][0]["hint"] == f"check the path; for a new project, make its folder first: mkdir -p {tmp_path / 'nope'}"
+    assert (
+        res.envelope["errors"][0]["hint"]
+        == f"check the path; for a new project, make its folder first: mkdir -p {tmp_path / 'nope'}"
+    )
     for argv in (["run", "--project", tmp_path / "nope", "--", "python"], ["adopt", "--project", tmp_path / "nope", "--json"]):
         res = cli(*argv)
         assert res.rc == 1 and "PROJECT_NOT_FOUND" in res.stderr + res.stdout and "mkdir -p" in res.stderr + res.stdout, res
@@ -199,7 +203,15 @@ def test_foreign_kernel_is_never_replaced_silently(jupyter, cli, tmp_path):
     project = make_project(tmp_path)
     foreign = jupyter.kernels / "demo"
     foreign.mkdir(parents=True)
-    (foreign / "kernel.json").write_text(json.dumps({"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Mine", "language": "python"}))
+    (foreign / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Mine",
+                "language": "python",
+            }
+        )
+    )
     before = snapshot(jupyter.kernels)
     res = cli("create", project, "--json")
     one_line_error(res, "KERNEL_EXISTS")
@@ -241,5 +253,8 @@ def test_a_mistyped_verb_or_option_names_what_was_meant(cli):
     r = cli("create", "--pyton", "3.11", "--json")
     err = r.envelope["errors"][0]
     assert r.rc == 2 and err["code"] == "USAGE", r
-    assert err["message"].startswith("kernelenv create: unrecognized arguments: --pyton") and "did you mean --python?" in err["message"]
+    assert (
+        err["message"].startswith("kernelenv create: unrecognized arguments: --pyton")
+        and "did you mean --python?" in err["message"]
+    )
     assert "create --help" in err["hint"]

@@ -7,6 +7,7 @@ restart; ``remove A`` leaves B (its venv, its kernelspec, its running kernel) un
 Every ``kernelenv`` line of the README's steps is run here, in order; a README line this test
 does not run fails it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -77,11 +78,11 @@ def test_the_case_study(jupyter, cli, kernel, tmp_path):
     assert ver_a[2] == str(work / "A" / ".venv") and ver_b[2] == str(work / "B" / ".venv")
     with pytest.raises(AssertionError, match="ModuleNotFoundError"):
         k_a.run("import pandas")
-    res = step(["run", "--project", "A", "--", "python", "-c",
-                "import sys, numpy; print(sys.version); print(numpy.__version__)"])
+    res = step(["run", "--project", "A", "--", "python", "-c", "import sys, numpy; print(sys.version); print(numpy.__version__)"])
     assert _answer(res.stdout + "-") == [*ver_a[:2], "-"], res  # "-": the prefix line run does not print
-    res = step(["run", "--project", "B", "--", "python", "-c",
-                "import sys, pandas; print(sys.version); print(pandas.__version__)"])
+    res = step(
+        ["run", "--project", "B", "--", "python", "-c", "import sys, pandas; print(sys.version); print(pandas.__version__)"]
+    )
     assert _answer(res.stdout + "-") == [*ver_b[:2], "-"], res
 
     # add a package; the running A kernel imports it, no restart

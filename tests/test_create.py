@@ -1,4 +1,5 @@
 """create, for real: a venv, ipykernel from uv, a kernelspec, a kernel started by jupyter_client."""
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,21 @@ def test_create_registers_a_kernel_that_runs_in_the_venv(jupyter, cli, kernel, t
     spec = json.loads((spec_dir / "kernel.json").read_text())
     assert spec["argv"][0] == str(venv / "bin" / "python")
     assert spec["argv"][1:] == ["-m", "ipykernel_launcher", "-f", "{connection_file}"]  # VS Code names it by its folder
-    debugger_env = kernelspec.build(python=venv / "bin" / "python", python_version=tuple(sys.version_info[:3]),
-                                    implementation=platform.python_implementation(), venv=venv, display_name="", project=project,
-                                    created="", kernelenv_version="")["env"]
+    debugger_env = kernelspec.build(
+        python=venv / "bin" / "python",
+        python_version=tuple(sys.version_info[:3]),
+        implementation=platform.python_implementation(),
+        venv=venv,
+        display_name="",
+        project=project,
+        created="",
+        kernelenv_version="",
+    )["env"]
     assert spec["env"] == debugger_env
     assert {k: v for k, v in spec["env"].items() if k not in ("PYDEVD_DISABLE_FILE_VALIDATION", "PYTHON_FROZEN_MODULES")} == {
-        "PATH": f"{venv / 'bin'}:${{PATH}}", "VIRTUAL_ENV": str(venv)}
+        "PATH": f"{venv / 'bin'}:${{PATH}}",
+        "VIRTUAL_ENV": str(venv),
+    }
     assert spec["metadata"]["kernelenv"]["project"] == str(project)
     assert {"logo-32x32.png", "logo-64x64.png", "logo-svg.svg"} <= {p.name for p in spec_dir.iterdir()}
     assert json.loads((venv / ".kernelenv.json").read_text())["state"] == "ready"
@@ -95,7 +105,10 @@ def test_falls_back_to_pip_when_uv_cannot_run(jupyter, cli, tmp_path):
     shim = tmp_path / "shim"
     shim.mkdir()
     (shim / "uv.py").write_text("raise ImportError('uv hidden by the test')\n")
-    env = {"PYTHONPATH": str(shim), "PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists())}
+    env = {
+        "PYTHONPATH": str(shim),
+        "PATH": os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "uv").exists()),
+    }
     res = cli("create", project, "--json", env=env)
     assert res.rc == 0, res
     assert res.data["installer"] == "pip"
@@ -127,7 +140,10 @@ def test_first_kernel_start_has_bytecode_ready(jupyter, cli, kernel, tmp_path, m
     project = make_project(tmp_path)
     assert cli("create", project, "--json").rc == 0
     site = next((project / ".venv/lib").glob("python*/site-packages"))
-    pycs = lambda: {p for p in site.rglob("*.pyc")}
+
+    def pycs() -> set:
+        return set(site.rglob("*.pyc"))
+
     assert any("kernelapp" in p.name for p in pycs())
     n_pyc = len(list(site.rglob("*.py")))
     assert len(pycs()) < n_pyc / 3, "compiled everything instead of what a start needs"

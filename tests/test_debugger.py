@@ -10,6 +10,7 @@ standard library runs from its files as under ``-Xfrozen_modules=off``. On 3.11/
 ipykernel's own fallback, ``PYDEVD_DISABLE_FILE_VALIDATION=1`` (with ipykernel 7.4 and debugpy
 1.8 no warning reaches the kernel's stderr or iopub either way, so that is not asserted apart).
 """
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,9 @@ class Debugging:
 
     def request(self, command: str, arguments: dict | None = None, timeout: float = 30) -> dict:
         self.seq += 1
-        msg = self.kc.session.msg("debug_request", {"type": "request", "seq": self.seq, "command": command,
-                                                    "arguments": arguments or {}})
+        msg = self.kc.session.msg(
+            "debug_request", {"type": "request", "seq": self.seq, "command": command, "arguments": arguments or {}}
+        )
         self.kc.control_channel.send(msg)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -128,10 +130,21 @@ def test_the_debugger_stops_at_a_breakpoint(minor, jupyter, cli, tmp_path):
     stderr = tmp_path / "kernel-stderr.txt"
     k = Debugging(spec["name"], [jupyter.kernels], stderr)
     try:
-        k.request("initialize", {"clientID": "kernelenv-test", "clientName": "kernelenv", "adapterID": "",
-                                 "pathFormat": "path", "linesStartAt1": True, "columnsStartAt1": True,
-                                 "supportsVariableType": True, "supportsVariablePaging": True,
-                                 "supportsRunInTerminalRequest": True, "locale": "en"})
+        k.request(
+            "initialize",
+            {
+                "clientID": "kernelenv-test",
+                "clientName": "kernelenv",
+                "adapterID": "",
+                "pathFormat": "path",
+                "linesStartAt1": True,
+                "columnsStartAt1": True,
+                "supportsVariableType": True,
+                "supportsVariablePaging": True,
+                "supportsRunInTerminalRequest": True,
+                "locale": "en",
+            },
+        )
         k.request("attach")
         info = k.request("debugInfo")["body"]
         assert info["isStarted"] is True, info

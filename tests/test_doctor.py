@@ -1,4 +1,5 @@
 """doctor on real breakage made here: each problem is found, and the fix it prints works."""
+
 from __future__ import annotations
 
 import json
@@ -85,7 +86,11 @@ def test_ipykernel_uninstalled(project, cli):
 def test_conflicting_requirement(project, cli):
     py = project / ".venv" / "bin" / "python"
     # jupyter-client needs python-dateutil>=2.8.2; put an older one under it
-    subprocess.run([uv_binary(), "pip", "install", "--python", str(py), "--no-deps", "python-dateutil==2.8.1"], check=True, capture_output=True)
+    subprocess.run(
+        [uv_binary(), "pip", "install", "--python", str(py), "--no-deps", "python-dateutil==2.8.1"],
+        check=True,
+        capture_output=True,
+    )
     r = doctor(cli, project)
     assert r.rc == 1 and "conflict" in codes(r), r  # (an old dateutil may also break the start)
     (k,) = r.data["kernels"]
@@ -121,8 +126,12 @@ def _copy_python(dest: Path) -> Path:
     (dest / "lib").mkdir()
     for lib in base.glob("lib/libpython*"):
         shutil.copy2(lib, dest / "lib" / lib.name)
-    shutil.copytree(base / "lib" / f"python{short}", dest / "lib" / f"python{short}",
-                    ignore=lambda d, names: [n for n in names if n in skip or n.startswith("config-")], symlinks=True)
+    shutil.copytree(
+        base / "lib" / f"python{short}",
+        dest / "lib" / f"python{short}",
+        ignore=lambda d, names: [n for n in names if n in skip or n.startswith("config-")],
+        symlinks=True,
+    )
     (dest / "lib" / f"python{short}" / "site-packages").mkdir()
     return dest / "bin" / f"python{short}"
 
@@ -177,7 +186,11 @@ def test_conflict_in_a_locked_project_is_fixed_by_sync(project, cli):
     install that moves the venv away from its lock (before: `python -m pip install 'python-dateutil>=2.8.2'`)."""
     assert cli("lock", project, "--json").rc == 0
     py = project / ".venv" / "bin" / "python"
-    subprocess.run([uv_binary(), "pip", "install", "--python", str(py), "--no-deps", "python-dateutil==2.8.1"], check=True, capture_output=True)
+    subprocess.run(
+        [uv_binary(), "pip", "install", "--python", str(py), "--no-deps", "python-dateutil==2.8.1"],
+        check=True,
+        capture_output=True,
+    )
     r = doctor(cli, project)
     assert r.rc == 1 and "conflict" in codes(r), r
     assert fix_for(r, "conflict") == f"kernelenv sync {project}"

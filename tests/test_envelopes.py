@@ -3,6 +3,7 @@
 PRODUCERS maps each fixture file to a function that makes the real envelope; every
 fixture must have one, so a fixture can't drift from what the CLI really prints.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,15 @@ def _project(tmp: Path, created: bool = False) -> Path:
 def _foreign(jupyter, name: str = "demo") -> None:
     d = jupyter.kernels / name
     d.mkdir(parents=True)
-    (d / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "x", "language": "python"}))
+    (d / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "x",
+                "language": "python",
+            }
+        )
+    )
 
 
 PRODUCERS = {
@@ -53,12 +62,30 @@ PRODUCERS = {
     )[1],
     "verify-failed.json": lambda j, t: (
         _project(t, True),
-        (t / "bad.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": "y = 2\nassert y == 3, 'y is not 3'", "metadata": {}, "outputs": [], "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 4})),
+        (t / "bad.ipynb").write_text(
+            json.dumps(
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "source": "y = 2\nassert y == 3, 'y is not 3'",
+                            "metadata": {},
+                            "outputs": [],
+                            "execution_count": None,
+                        }
+                    ],
+                    "metadata": {},
+                    "nbformat": 4,
+                    "nbformat_minor": 4,
+                }
+            )
+        ),
         run_cli("verify", t / "demo", "--notebooks", t / "bad.ipynb", "--json"),
     )[2],
     "verify-error-kernel-not-found.json": lambda j, t: run_cli("verify", "--kernel", "nope", "--json"),
     "notebooks-ok.json": lambda j, t: (_project(t, True), run_cli("notebooks", "--json", cwd=t / "demo"))[1],
 }
+
 
 def _broken(t: Path) -> Path:
     """A created project whose venv python was deleted."""
@@ -73,42 +100,52 @@ def _locked(t: Path) -> Path:
     return p
 
 
-PRODUCERS.update({
-    "doctor-ok.json": lambda j, t: run_cli("doctor", _project(t, True), "--json"),
-    "doctor-problems.json": lambda j, t: run_cli("doctor", _broken(t), "--json"),
-    "prune-ok.json": lambda j, t: (_broken(t), run_cli("prune", "--json"))[1],
-    "repair-ok.json": lambda j, t: run_cli("repair", _broken(t), "--json"),
-    "lock-ok.json": lambda j, t: run_cli("lock", _project(t, True), "--json"),
-    "sync-ok.json": lambda j, t: run_cli("sync", _locked(t), "--json"),
-    "sync-error-lock-invalid.json": lambda j, t: (
-        (_project(t) / "kernelenv.lock").write_text("garbage\n"),
-        run_cli("sync", t / "demo", "--json"),
-    )[1],
-    "export-ok.json": lambda j, t: run_cli("export", _locked(t), "--format", "dockerfile", "--json"),
-})
+PRODUCERS.update(
+    {
+        "doctor-ok.json": lambda j, t: run_cli("doctor", _project(t, True), "--json"),
+        "doctor-problems.json": lambda j, t: run_cli("doctor", _broken(t), "--json"),
+        "prune-ok.json": lambda j, t: (_broken(t), run_cli("prune", "--json"))[1],
+        "repair-ok.json": lambda j, t: run_cli("repair", _broken(t), "--json"),
+        "lock-ok.json": lambda j, t: run_cli("lock", _project(t, True), "--json"),
+        "sync-ok.json": lambda j, t: run_cli("sync", _locked(t), "--json"),
+        "sync-error-lock-invalid.json": lambda j, t: (
+            (_project(t) / "kernelenv.lock").write_text("garbage\n"),
+            run_cli("sync", t / "demo", "--json"),
+        )[1],
+        "export-ok.json": lambda j, t: run_cli("export", _locked(t), "--format", "dockerfile", "--json"),
+    }
+)
 
 
 def _user_notebook(path: Path, *cells: str) -> Path:
     """A notebook of the user's that names the server's python3 kernel, as real ones do."""
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
-          "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
-          "nbformat": 4, "nbformat_minor": 4}
+    nb = {
+        "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None} for c in cells],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 4,
+    }
     path.write_text(json.dumps(nb, indent=1))
     return path
 
 
-PRODUCERS.update({
-    "adopt-ok.json": lambda j, t: (
-        _user_notebook(_project(t, True) / "analysis.ipynb", "print(1)"),
-        run_cli("adopt", "--project", t / "demo", "--json"),
-    )[1],
-    "verify-skipped.json": lambda j, t: run_cli("verify", _project(t, True), "--json"),
-    "verify-keep-going.json": lambda j, t: run_cli(
-        "verify", _project(t, True), "--notebooks",
-        _user_notebook(t / "demo" / "mine.ipynb", "def half(x):\n    return x / 0", "half(3)", "y + 1"),
-        "--keep-going", "--json",
-    ),
-})
+PRODUCERS.update(
+    {
+        "adopt-ok.json": lambda j, t: (
+            _user_notebook(_project(t, True) / "analysis.ipynb", "print(1)"),
+            run_cli("adopt", "--project", t / "demo", "--json"),
+        )[1],
+        "verify-skipped.json": lambda j, t: run_cli("verify", _project(t, True), "--json"),
+        "verify-keep-going.json": lambda j, t: run_cli(
+            "verify",
+            _project(t, True),
+            "--notebooks",
+            _user_notebook(t / "demo" / "mine.ipynb", "def half(x):\n    return x / 0", "half(3)", "y + 1"),
+            "--keep-going",
+            "--json",
+        ),
+    }
+)
 
 
 def _container_image() -> str:
@@ -118,13 +155,23 @@ def _container_image() -> str:
     return support.kernel_image()[1]
 
 
-PRODUCERS.update({
-    "container-ok.json": lambda j, t: run_cli("container", _locked(t), "--image", _container_image(), "--json"),
-    "container-error-engine-unavailable.json": lambda j, t: run_cli(
-        "container", _locked(t), "--engine", "docker", "--json", env={"PATH": str(t)}),
-    "export-enterprise-gateway-ok.json": lambda j, t: run_cli(
-        "export", _locked(t), "--format", "enterprise-gateway", "--image", "localhost/kernelenv-demo-container:latest", "--json"),
-})
+PRODUCERS.update(
+    {
+        "container-ok.json": lambda j, t: run_cli("container", _locked(t), "--image", _container_image(), "--json"),
+        "container-error-engine-unavailable.json": lambda j, t: run_cli(
+            "container", _locked(t), "--engine", "docker", "--json", env={"PATH": str(t)}
+        ),
+        "export-enterprise-gateway-ok.json": lambda j, t: run_cli(
+            "export",
+            _locked(t),
+            "--format",
+            "enterprise-gateway",
+            "--image",
+            "localhost/kernelenv-demo-container:latest",
+            "--json",
+        ),
+    }
+)
 SLOW = {"container-ok.json"}  # builds (once) and runs a container image
 
 
@@ -135,26 +182,34 @@ def _added(t: Path) -> Path:
     return p
 
 
-PRODUCERS.update({
-    # an upgrade (tabulate: changed, restart needed) and a new package (six: installed), the lock updated
-    "add-ok.json": lambda j, t: run_cli("add", "tabulate==0.9.0", "six", "--project", _added(t), "--json"),
-    "add-error-kernel-not-found.json": lambda j, t: run_cli("add", "numpy", "--project", _project(t), "--json"),
-    "drop-ok.json": lambda j, t: run_cli("drop", "tabulate", "nothere", "--project", _added(t), "--json"),
-    "drop-error-package-required.json": lambda j, t: run_cli("drop", "ipykernel", "--project", _project(t, True), "--json"),
-    "run-error-usage.json": lambda j, t: run_cli("run", "--project", _project(t, True), "--json", "--", "python"),
-    "shell-error-usage.json": lambda j, t: run_cli("shell", "--project", _project(t), "--json"),
-})
+PRODUCERS.update(
+    {
+        # an upgrade (tabulate: changed, restart needed) and a new package (six: installed), the lock updated
+        "add-ok.json": lambda j, t: run_cli("add", "tabulate==0.9.0", "six", "--project", _added(t), "--json"),
+        "add-error-kernel-not-found.json": lambda j, t: run_cli("add", "numpy", "--project", _project(t), "--json"),
+        "drop-ok.json": lambda j, t: run_cli("drop", "tabulate", "nothere", "--project", _added(t), "--json"),
+        "drop-error-package-required.json": lambda j, t: run_cli("drop", "ipykernel", "--project", _project(t, True), "--json"),
+        "run-error-usage.json": lambda j, t: run_cli("run", "--project", _project(t, True), "--json", "--", "python"),
+        "shell-error-usage.json": lambda j, t: run_cli("shell", "--project", _project(t), "--json"),
+    }
+)
 
-PRODUCERS.update({  # issue 16 part 2: one lock for every platform
-    "lock-universal-ok.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--python", ">=3.10", "--json"),
-    "lock-error-universal-needs-uv.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--installer", "pip", "--json"),
-})
+PRODUCERS.update(
+    {  # issue 16 part 2: one lock for every platform
+        "lock-universal-ok.json": lambda j, t: run_cli("lock", _project(t), "--universal", "--python", ">=3.10", "--json"),
+        "lock-error-universal-needs-uv.json": lambda j, t: run_cli(
+            "lock", _project(t), "--universal", "--installer", "pip", "--json"
+        ),
+    }
+)
 
-PRODUCERS.update({  # issue 16 part 3: team kernels (--group)
-    "create-error-group-invalid.json": lambda j, t: run_cli("create", _project(t), "--group", "no-such-group", "--json"),
-    # the group of the project's folder, which pytest's own private tmp folder keeps out
-    "create-error-share-unreachable.json": lambda j, t: run_cli("create", _project(t), "--group", "--json"),
-})
+PRODUCERS.update(
+    {  # issue 16 part 3: team kernels (--group)
+        "create-error-group-invalid.json": lambda j, t: run_cli("create", _project(t), "--group", "no-such-group", "--json"),
+        # the group of the project's folder, which pytest's own private tmp folder keeps out
+        "create-error-share-unreachable.json": lambda j, t: run_cli("create", _project(t), "--group", "--json"),
+    }
+)
 
 # Each new verb adds its fixtures' producers to PRODUCERS above.
 
@@ -166,8 +221,10 @@ def test_every_fixture_has_a_producer():
     assert sorted(set(PRODUCERS) - set(files)) == []
 
 
-@pytest.mark.parametrize("fixture", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                     for n in sorted(p.name for p in ENVELOPES.glob("*.json"))])
+@pytest.mark.parametrize(
+    "fixture",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(p.name for p in ENVELOPES.glob("*.json"))],
+)
 def test_real_envelope_matches_fixture(fixture, jupyter, tmp_path):
     expected = json.loads((ENVELOPES / fixture).read_text())
     real = PRODUCERS[fixture](jupyter, tmp_path)

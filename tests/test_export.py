@@ -1,6 +1,7 @@
 """export: the files parse (dockerfile_parse, json), and the Dockerfile's steps, run here for real
 with the image's paths moved under a temp folder, build a working kernel. (tests/sharing builds
 the same Dockerfile with podman.)"""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ def test_requirements_pinned_with_hashes(locked, cli):
     assert r.rc == 0, r
     text = (locked / "requirements.lock.txt").read_text()
     pins = lockfile.loads("# kernelenv-lock: 1\n# python: 3.11\n" + text).pins
-    assert {p.canonical: p.version for p in pins} == {p.canonical: p.version for p in lockfile.read(locked / "kernelenv.lock").pins}
+    assert {p.canonical: p.version for p in pins} == {
+        p.canonical: p.version for p in lockfile.read(locked / "kernelenv.lock").pins
+    }
     assert all(p.hashes for p in pins)
     assert cli("export", locked, "--format", "requirements", "--json").data["files"][0]["state"] == "unchanged"
 
@@ -43,8 +46,10 @@ def test_requirements_pinned_with_hashes(locked, cli):
 def _build_here(dockerfile: Path, context: Path, root: Path) -> dict:
     """Carry out FROM/ENV/COPY/RUN with the image's absolute paths moved under ``root``."""
     parser = DockerfileParser(path=str(dockerfile))
-    moved = {export_cmd.IMAGE_ROOT: str(root / export_cmd.IMAGE_ROOT.lstrip("/")),
-             export_cmd.IMAGE_PREFIX: str(root / export_cmd.IMAGE_PREFIX.lstrip("/"))}
+    moved = {
+        export_cmd.IMAGE_ROOT: str(root / export_cmd.IMAGE_ROOT.lstrip("/")),
+        export_cmd.IMAGE_PREFIX: str(root / export_cmd.IMAGE_PREFIX.lstrip("/")),
+    }
 
     def sub(text: str) -> str:
         for a, b in moved.items():
@@ -119,8 +124,10 @@ def test_export_needs_a_lock_and_keeps_foreign_files(tmp_path, cli):
     proj = make_project(tmp_path, "bare")
     r = cli("export", proj, "--format", "dockerfile", "--json")
     assert r.rc == 1 and r.codes == ["LOCK_NOT_FOUND"]
-    (proj / "kernelenv.lock").write_text("# kernelenv-lock: 1\n# python: 3.11\nsix==1.17.0 --hash=sha256:" + "a" * 64 + "\n"
-                                         "ipykernel==7.1.0 --hash=sha256:" + "b" * 64 + "\n")  # a project lock pins ipykernel
+    (proj / "kernelenv.lock").write_text(
+        "# kernelenv-lock: 1\n# python: 3.11\nsix==1.17.0 --hash=sha256:" + "a" * 64 + "\n"
+        "ipykernel==7.1.0 --hash=sha256:" + "b" * 64 + "\n"
+    )  # a project lock pins ipykernel
     (proj / "Dockerfile").write_text("FROM scratch\n")
     r = cli("export", proj, "--format", "dockerfile", "--json")
     assert r.rc == 1 and r.codes == ["EXPORT_EXISTS"] and (proj / "Dockerfile").read_text() == "FROM scratch\n"

@@ -1,4 +1,5 @@
 """health.py: reasons from a spec's files alone, messages rendered from reasons."""
+
 from __future__ import annotations
 
 import json

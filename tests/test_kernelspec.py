@@ -1,4 +1,5 @@
 """kernelspec.py: pure builders compared as dicts, names, reading broken specs."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@
 - only proc.py starts processes, only render.py prints;
 - only installer.py builds an installer command line (uv or pip with install/sync/compile/...).
 """
+
 from __future__ import annotations
 
 import ast
@@ -61,7 +62,7 @@ def test_no_import_cycles():
         state[n] = 1
         for m in sorted(graph.get(n, ())):
             if state.get(m) == 1:
-                cycles.append(stack[stack.index(m):] + [m] if m in stack else [n, m])
+                cycles.append(stack[stack.index(m) :] + [m] if m in stack else [n, m])
             elif m not in state:
                 visit(m, stack + [m])
         state[n] = 2
@@ -95,8 +96,16 @@ def test_only_proc_starts_processes_and_only_render_prints():
     for name, tree in _modules().items():
         calls = set(_calls(tree))
         if name != "kernelenv.proc":
-            assert not calls & {"subprocess.Popen", "subprocess.run", "subprocess.call", "subprocess.check_output",
-                                "os.system", "os.popen", "os.execv", "os.spawnv"}, name
+            assert not calls & {
+                "subprocess.Popen",
+                "subprocess.run",
+                "subprocess.call",
+                "subprocess.check_output",
+                "os.system",
+                "os.popen",
+                "os.execv",
+                "os.spawnv",
+            }, name
         if name != "kernelenv.render":
             assert "print" not in calls and not calls & {"sys.stdout.write"}, name
 

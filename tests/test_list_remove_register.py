@@ -1,4 +1,5 @@
 """list, remove and register against real specs and venvs."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,15 @@ from conftest import make_project
 def write_foreign(kdir: Path, name: str, argv0: str, display: str = "Foreign") -> Path:
     d = kdir / name
     d.mkdir(parents=True, exist_ok=True)
-    (d / "kernel.json").write_text(json.dumps({"argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": display, "language": "python"}))
+    (d / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": display,
+                "language": "python",
+            }
+        )
+    )
     return d
 
 

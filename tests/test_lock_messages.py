@@ -1,4 +1,5 @@
 """What a run that waits for another one says: the venv or kernel folder in words, not a lock key."""
+
 from __future__ import annotations
 
 import threading

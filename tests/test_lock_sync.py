@@ -1,4 +1,5 @@
 """lock and sync: real uv resolutions and installs; errors leave the venv as it was."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """nbmetadata.set_kernelspec: only metadata.kernelspec changes, in the file's own style (pure, no kernel)."""
+
 from __future__ import annotations
 
 import json
@@ -44,29 +45,49 @@ def test_keeps_unknown_keys_and_their_order():
     text = json.dumps(_nb(ks), indent=1)
     out, _ = set_kernelspec(text, WANT["name"], WANT["display_name"])
     assert list(json.loads(out)["metadata"]["kernelspec"].items()) == [
-        ("name", "shu-ju"), ("display_name", WANT["display_name"]), ("env", {"A": "1"}), ("language", "python")]
+        ("name", "shu-ju"),
+        ("display_name", WANT["display_name"]),
+        ("env", {"A": "1"}),
+        ("language", "python"),
+    ]
 
 
 def test_kernelspec_null_or_metadata_missing():
     doc = json.loads(nbformat.writes(_nb()))
     doc["metadata"]["kernelspec"] = None
     out, previous = set_kernelspec(json.dumps(doc, indent=1), "k", "K")
-    assert previous is None and json.loads(out)["metadata"]["kernelspec"] == {"display_name": "K", "language": "python", "name": "k"}
+    assert previous is None and json.loads(out)["metadata"]["kernelspec"] == {
+        "display_name": "K",
+        "language": "python",
+        "name": "k",
+    }
     del doc["metadata"]
     out, _ = set_kernelspec(json.dumps(doc, indent=2), "k", "K")
     assert json.loads(out)["metadata"] == {"kernelspec": {"display_name": "K", "language": "python", "name": "k"}}
 
 
-@pytest.mark.parametrize("text", ["", "not json", "[1]", '{"cells": 3}', '{"cells": [], "nbformat": 3, "metadata": {}}',
-                                  '{"cells": [], "nbformat": 4, "metadata": []}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "not json",
+        "[1]",
+        '{"cells": 3}',
+        '{"cells": [], "nbformat": 3, "metadata": {}}',
+        '{"cells": [], "nbformat": 4, "metadata": []}',
+    ],
+)
 def test_not_a_notebook(text):
     with pytest.raises(NotANotebook):
         set_kernelspec(text, "k", "K")
 
 
 keys = st.text(st.characters(codec="utf-8", exclude_characters='"\\'), min_size=1, max_size=6)
-values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=8), lambda c: st.lists(c, max_size=3)
-                      | st.dictionaries(keys, c, max_size=3), max_leaves=6)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(keys, c, max_size=3),
+    max_leaves=6,
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,4 +1,5 @@
 """notebooks: tutorial copies set to the project's kernel; a notebook the user changed is kept."""
+
 from __future__ import annotations
 
 import json
@@ -80,7 +81,11 @@ def test_positional_argument_is_the_project(project, cli, tmp_path):
     assert r.rc == 0, r
     assert r.data["dest"] == str(project / "notebooks")
     assert sorted(p.name for p in (project / "notebooks").iterdir()) == [
-        "00-environment.ipynb", "01-numpy.ipynb", "02-pandas.ipynb", "03-tensorflow.ipynb"]
+        "00-environment.ipynb",
+        "01-numpy.ipynb",
+        "02-pandas.ipynb",
+        "03-tensorflow.ipynb",
+    ]
     assert not list(elsewhere.iterdir())
     r = cli("notebooks", project, "--project", elsewhere, "--json", cwd=elsewhere)  # no second spelling of PROJECT
     assert r.rc == 2 and r.codes == ["USAGE"], r

@@ -1,4 +1,5 @@
 """Profiles: package sets, composition with --with, GPU detection, the availability check."""
+
 from __future__ import annotations
 
 import sys
@@ -46,7 +47,9 @@ def test_gpu_detection_reads_nvidia_smi(tmp_path, monkeypatch):
     assert isinstance(real, bool)
     monkeypatch.setenv("PATH", f"{_fake_nvidia_smi(tmp_path / 'gpu', 'GPU 0: NVIDIA H100 (UUID: GPU-1)')}:/usr/bin:/bin")
     assert profiles.has_nvidia_gpu() is True
-    broken = _fake_nvidia_smi(tmp_path / "broken", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver", rc=9)
+    broken = _fake_nvidia_smi(
+        tmp_path / "broken", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver", rc=9
+    )
     monkeypatch.setenv("PATH", f"{broken}:/usr/bin:/bin")
     assert profiles.has_nvidia_gpu() is False
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -71,7 +74,9 @@ def test_tensorflow_unavailable_is_a_clear_error():
     assert "3.99" in info.message and "tensorflow-cpu" in info.message
     assert "--python" in info.hint
     with pytest.raises(OperationError) as e:
-        profiles.check_available("dl", ["tensorflow-cpu"], python_version="3.11.7", implementation="PyPy", backend=installer.Pip())
+        profiles.check_available(
+            "dl", ["tensorflow-cpu"], python_version="3.11.7", implementation="PyPy", backend=installer.Pip()
+        )
     assert e.value.info.code == "PROFILE_UNAVAILABLE"
     # data needs no check; neither does dl when the user brought no TensorFlow at all
     profiles.check_available("data", ["numpy", "pandas"], python_version="3.99.0", backend=installer.choose("uv"))

@@ -1,4 +1,5 @@
 """The project file: init's round trip, flags over file over defaults, and every invalid input."""
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,7 @@ def test_precedence_flags_over_file_over_defaults(tmp_path):
     project = make_project(tmp_path)
     (project / "reqs.txt").write_text("six\n")
     (project / "pyproject.toml").write_text(
-        PYPROJECT
-        + '\n[tool.kernelenv]\nname = "from-file"\ndisplay-name = "From file"\npackages = ["pandas"]\n'
+        PYPROJECT + '\n[tool.kernelenv]\nname = "from-file"\ndisplay-name = "From file"\npackages = ["pandas"]\n'
         'requirements = ["reqs.txt"]\nprofile = "data"\n\n[tool.kernelenv.env]\nA = "file"\nB = "file"\n'
     )
     # nothing on the command line: the file, then [project], then defaults

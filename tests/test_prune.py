@@ -1,4 +1,5 @@
 """prune: kernelspecs whose interpreter is gone; kernelenv's own by default; venvs only when owned."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,16 @@ def _spec(kernels: Path, name: str, argv0: str, mark: dict | None) -> Path:
     d = kernels / name
     d.mkdir(parents=True)
     meta = {"kernelenv": mark} if mark else {}
-    (d / "kernel.json").write_text(json.dumps({"argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                                               "display_name": name, "language": "python", "metadata": meta}))
+    (d / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [argv0, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": name,
+                "language": "python",
+                "metadata": meta,
+            }
+        )
+    )
     return d
 
 

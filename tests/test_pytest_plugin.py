@@ -1,4 +1,5 @@
 """The pytest plugin (kernelenv/pytest_plugin.py): notebooks as tests in the project's kernel, in a user's own pytest run."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,14 @@ def _pytest(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedPr
     env = dict(os.environ)
     env.pop("PYTEST_ADDOPTS", None)
     env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--color=no", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--color=no", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _summary(out: str) -> dict[str, int]:
@@ -36,7 +43,9 @@ def user_repo(tmp_path):
     (repo / "tests" / "test_unit.py").write_text("def test_unit():\n    assert 1 + 1 == 2\n")
     (repo / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     sample_notebooks.write(repo / "notebooks")
-    nb = new_notebook(cells=[new_markdown_cell("# Works · 能运行"), new_code_cell("import numpy as np\nprint(np.arange(3).sum())")])
+    nb = new_notebook(
+        cells=[new_markdown_cell("# Works · 能运行"), new_code_cell("import numpy as np\nprint(np.arange(3).sum())")]
+    )
     (repo / "notebooks" / "basics").mkdir()
     nbformat.write(nb, str(repo / "notebooks" / "basics" / "works.ipynb"))
     (repo / "notebooks" / ".ipynb_checkpoints").mkdir()
@@ -45,9 +54,11 @@ def user_repo(tmp_path):
 
 
 def test_the_plugin_is_inert_without_its_option(user_repo):
-    code = ("import sys, kernelenv.pytest_plugin\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbclient', 'nbformat', 'jupyter_client')"
-            " or m in ('kernelenv.nbrun', 'kernelenv.context')))")
+    code = (
+        "import sys, kernelenv.pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('nbclient', 'nbformat', 'jupyter_client')"
+        " or m in ('kernelenv.nbrun', 'kernelenv.context')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"  # importing the plugin costs nothing beyond pytest
     (user_repo / "pytest.ini").write_text("[pytest]\n")  # collect everything under the repo
@@ -75,16 +86,21 @@ def test_notebooks_run_as_tests_with_verify_report(jupyter, cli, user_repo):
     assert "FAILED notebooks/sales-ledger.ipynb::sales-ledger - sales-ledger.ipynb: " in out, out
 
     # every failing cell with --kernelenv-keep-going; in parallel with pytest-xdist
-    r = _pytest(user_repo, "--kernelenv-notebooks", "notebooks", "--kernelenv-project", str(project),
-                "--kernelenv-keep-going", "-n", "2")
+    r = _pytest(
+        user_repo, "--kernelenv-notebooks", "notebooks", "--kernelenv-project", str(project), "--kernelenv-keep-going", "-n", "2"
+    )
     assert r.returncode == 1 and _summary(r.stdout) == {"passed": 2, "failed": 2}, r.stdout + r.stderr
     assert "raised in In [2] (cell 5), line 8: return sum(self.amounts) / len(self.amounts)" in r.stdout
-    assert "raised in In [2] (cell 4), line 3: raise ValueError(f'window {size} is longer than the signal ({n} samples)')" in r.stdout
+    assert (
+        "raised in In [2] (cell 4), line 3: raise ValueError(f'window {size} is longer than the signal ({n} samples)')"
+        in r.stdout
+    )
     assert "\x1b" not in r.stdout
 
     # the ini option; explicit paths narrow it; -k selects notebooks too
     (user_repo / "pytest.ini").write_text(
-        f"[pytest]\ntestpaths = tests\nkernelenv_notebooks = notebooks\nkernelenv_project = {project}\n")
+        f"[pytest]\ntestpaths = tests\nkernelenv_notebooks = notebooks\nkernelenv_project = {project}\n"
+    )
     r = _pytest(user_repo, "-k", "works or unit")
     assert r.returncode == 0 and _summary(r.stdout) == {"passed": 2}, r.stdout + r.stderr
     r = _pytest(user_repo, "tests")

@@ -4,6 +4,7 @@ The virtualenv kernelenv depends on cannot make a working 3.7 venv (its ``_virtu
 3.8), so 3.7 venvs come from the interpreter's own venv module: what is tested here is that
 nothing else notices. Machines of this kind have pyenv's 3.7.16; not finding it fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -107,8 +108,7 @@ def test_a_profile_without_37_wheels_fails_before_anything_is_made(jupyter, cli,
     """TensorFlow 2.11 still has 3.7 wheels (the resolver picks it); 2.21 has none: refused up front."""
     _python37()
     project = make_project(tmp_path, "tf")
-    res = cli("create", project, "--python", "3.7", "--profile", "dl", "--with", "tensorflow-cpu==2.21.0", "--json",
-              env=REAL_ENV)
+    res = cli("create", project, "--python", "3.7", "--profile", "dl", "--with", "tensorflow-cpu==2.21.0", "--json", env=REAL_ENV)
     assert res.rc == 1 and res.codes == ["PROFILE_UNAVAILABLE"], res
     assert "3.7" in res.envelope["errors"][0]["message"]
     assert not (project / ".venv").exists() and not list(jupyter.kernels.glob("*"))

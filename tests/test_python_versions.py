@@ -4,6 +4,7 @@ Machines of this kind have all of them: fewer than three found fails (it does no
 3.7 (the oldest supported, made with its own venv module: virtualenv no longer serves it) must be
 among them.
 """
+
 from __future__ import annotations
 
 import os

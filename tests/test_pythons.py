@@ -1,4 +1,5 @@
 """pythons: discovery of real interpreters, its cache (no process on a warm call), --python forms."""
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,9 @@ def test_pyenv_shims_resolve_to_real_installs(tmp_path):
     shims = root / "shims"
     shims.mkdir()
     shim = shims / "python3.99"
-    shim.write_text(f'#!/usr/bin/env bash\nset -e\nexport PYENV_ROOT="{root}"\nexec "{root}/libexec/pyenv" exec "$program" "$@"\n')
+    shim.write_text(
+        f'#!/usr/bin/env bash\nset -e\nexport PYENV_ROOT="{root}"\nexec "{root}/libexec/pyenv" exec "$program" "$@"\n'
+    )
     shim.chmod(0o755)
     env = {"PATH": str(shims), "HOME": str(tmp_path / "home"), "PYENV_ROOT": str(root)}
     got = pythons.candidates(env)
@@ -118,7 +121,9 @@ def test_cli_warm_call_starts_no_process(jupyter, tmp_path):
         """
     )
     env = {**os.environ, "PYENV_ROOT": REAL_ENV["PYENV_ROOT"], "PATH": REAL_ENV["PATH"]}
-    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120) for _ in range(2)]
+    runs = [
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120) for _ in range(2)
+    ]
     for r in runs:
         assert r.returncode == 0, r.stderr
     cold, warm = (int(r.stderr.split("SPAWNED=")[1].split()[0]) for r in runs)

@@ -5,6 +5,7 @@ raised in code of another cell (1), a tagged expected error hiding the real fail
 codes and empty bare-assert messages (3), one malformed notebook aborting the run (4), cell
 numbers counting markdown (5); and --keep-going reporting every failing cell as nbval does.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,25 @@ def nbval_failures(nb: Path, kernel: str, work: Path) -> dict[int, dict]:
     (work / "pytest.ini").write_text("[pytest]\n")
     xml = work / "nbval.xml"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-kernel-name", kernel, "-p", "no:cacheprovider",
-         "-p", "no:kernelenv", f"--junitxml={xml}", "-q", str(nb)],
-        cwd=work, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            kernel,
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:kernelenv",
+            f"--junitxml={xml}",
+            "-q",
+            str(nb),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert xml.exists(), done.stdout + done.stderr
     out = {}
@@ -54,7 +71,7 @@ def nbval_failures(nb: Path, kernel: str, work: Path) -> dict[int, dict]:
         heads = list(FRAME.finditer(tb))
         frames = []
         for i, h in enumerate(heads):
-            body = tb[h.end(): heads[i + 1].start() if i + 1 < len(heads) else len(tb)]
+            body = tb[h.end() : heads[i + 1].start() if i + 1 < len(heads) else len(tb)]
             arrow = ARROW.search(body)
             frames.append((int(h.group(1)), h.group(2), arrow.group(2).strip() if arrow else None))
         last_arrow = list(ARROW.finditer(tb))[-1]
@@ -112,7 +129,10 @@ def test_reports_match_nbval_on_real_looking_notebooks(analysis, cli, tmp_path):
         assert len(row["errors"]) == 1 and row["error"] == row["errors"][0]
         e = row["error"]
         assert (sample_notebooks.code_index(nb, e["cell"]), e["line"], e["ename"]) == (
-            expected["code_cell"], expected["line"], expected["ename"])
+            expected["code_cell"],
+            expected["line"],
+            expected["ename"],
+        )
         assert min(theirs) == expected["code_cell"]
         _same_as_nbval(e, theirs[min(theirs)], sources[min(theirs)])
 
@@ -132,8 +152,12 @@ def test_error_raised_in_another_cell_names_both_cells(analysis, cli, tmp_path):
     """1: `may` is line 3 of its own 3-line cell (not line 11); the error comes from Ledger.mean in cell 5."""
     e, out = _first_failure(cli, analysis, tmp_path, "display-raises-in-class")
     assert (e["cell"], e["execution_count"], e["line"], e["source"], e["ename"]) == (12, 5, 3, "may", "ZeroDivisionError"), e
-    assert e["raised_in"] == {"cell": 5, "execution_count": 2, "line": 8,
-                              "source": "return sum(self.amounts) / len(self.amounts)"}
+    assert e["raised_in"] == {
+        "cell": 5,
+        "execution_count": 2,
+        "line": 8,
+        "source": "return sum(self.amounts) / len(self.amounts)",
+    }
     assert "In [5] (cell 12), line 3: may" in out
     assert "raised in In [2] (cell 5), line 8: return sum(self.amounts) / len(self.amounts)" in out
 
@@ -193,8 +217,11 @@ def test_malformed_notebook_fails_alone(analysis, cli, tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("print('fine')")]), str(folder / "a-good.ipynb"))
     (folder / "b-truncated.ipynb").write_text('{"cells": [{"cell_type": "code", "source": "1"', encoding="utf-8")
     (folder / "c-list.ipynb").write_text("[1, 2, 3]", encoding="utf-8")
-    (folder / "d-invalid.ipynb").write_text(json.dumps(
-        {"cells": [{"cell_type": "cod", "source": "1", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (folder / "d-invalid.ipynb").write_text(
+        json.dumps(
+            {"cells": [{"cell_type": "cod", "source": "1", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        )
+    )
     r = cli("verify", analysis, "--notebooks", folder, "--json")
     assert r.rc == 1 and r.codes == [], r
     rows = {n["name"]: n for n in r.data["notebooks"]}

@@ -1,4 +1,5 @@
 """repair: rebuild in place from the lock or the old venv, keep the kernel's name, or change nothing."""
+
 from __future__ import annotations
 
 import json

@@ -7,6 +7,7 @@ on PATH, as version-manager shims do: inside ``kernelenv shell`` the venv's must
 ``scripts/install-shell-tools.sh`` installs tmux, zsh and fish (``scripts/test`` runs it): a
 missing one fails, it does not skip.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,16 @@ def _py(code: str) -> list[str]:
 
 
 def test_run_prints_the_venv_and_passes_arguments_through(project):
-    res = project.cli("run", "--project", project.dir, "--", *_py("import sys; print(sys.prefix); print(sys.argv[1:])"),
-                      "--json", "--project", "x")
+    res = project.cli(
+        "run",
+        "--project",
+        project.dir,
+        "--",
+        *_py("import sys; print(sys.prefix); print(sys.argv[1:])"),
+        "--json",
+        "--project",
+        "x",
+    )
     assert res.rc == 0, res
     assert res.stdout.splitlines() == [str(project.venv), "['--json', '--project', 'x']"]
     # from inside the project, without --project
@@ -101,8 +110,13 @@ def test_a_signal_to_kernelenv_reaches_the_command(project, sig):
         "print('ready', os.getpid(), flush=True)\n"
         "time.sleep(60)\n"
     )
-    child = subprocess.Popen([sys.executable, "-m", "kernelenv", "run", "--project", str(project.dir), "--", *_py(code)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **project.env})
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kernelenv", "run", "--project", str(project.dir), "--", *_py(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **project.env},
+    )
     try:
         line = child.stdout.readline().split()
         assert line[:1] == ["ready"], (line, child.stderr.read() if child.poll() is not None else "")
@@ -143,14 +157,21 @@ class Terminal:
         self.socket = str(self.dir / "sock")
         self.tmux = shutil.which("tmux")
         assert self.tmux, "tmux is missing: run scripts/install-shell-tools.sh"
-        clean = {"HOME": str(home), "TERM": "xterm", "PATH": "/usr/local/bin:/usr/bin:/bin", "SHELL": shell,
-                 "LANG": "C.UTF-8", **env}
+        clean = {
+            "HOME": str(home),
+            "TERM": "xterm",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "SHELL": shell,
+            "LANG": "C.UTF-8",
+            **env,
+        }
         argv = ["env", "-i", *(f"{k}={v}" for k, v in clean.items()), shell, "-i"]
         self._tmux("new-session", "-d", "-s", "t", "-x", "220", "-y", "60", "-c", str(cwd), " ".join(map(_q, argv)))
 
     def _tmux(self, *args: str) -> str:
-        done = subprocess.run([self.tmux, "-S", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            [self.tmux, "-S", self.socket, "-f", "/dev/null", *args], capture_output=True, text=True, timeout=30
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -1,4 +1,5 @@
 """Regressions from review: kernelenv never deletes, claims or rewrites what it did not make."""
+
 from __future__ import annotations
 
 import shutil

@@ -3,6 +3,7 @@
 Real files with real modes in the test's folder (no users are made: the JupyterHub test in
 tests/sharing does that as root). The group is the test runner's own, which it may give files to.
 """
+
 from __future__ import annotations
 
 import os

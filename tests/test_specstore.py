@@ -1,4 +1,5 @@
 """specstore.py: spec folders on disk, written atomically and never through a link, scanned as Jupyter does."""
+
 from __future__ import annotations
 
 import json

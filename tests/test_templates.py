@@ -4,6 +4,7 @@ own, a template is used only for exactly the same pins, and a template changed i
 Everything is real: `kernelenv create` as a subprocess, uv resolving against the index (PyPI, and a
 local PEP 503 index made here for the index-change cases), kernels started with jupyter_client.
 """
+
 from __future__ import annotations
 
 import base64
@@ -166,8 +167,9 @@ def test_uninstalling_from_a_clone_leaves_the_template_and_other_venvs_intact(ju
     uv = _run([sys.executable, "-c", "from kernelenv.installer import uv_binary; print(uv_binary())"]).stdout.strip()
     done = _run([vb / "bin" / "pip", "uninstall", "-y", "pure-eval"])
     assert done.returncode == 0, done.stderr
-    done = _run([uv, "pip", "uninstall", "--python", vb / "bin" / "python", "asttokens"],
-                env={**os.environ, "VIRTUAL_ENV": str(vb)})
+    done = _run(
+        [uv, "pip", "uninstall", "--python", vb / "bin" / "python", "asttokens"], env={**os.environ, "VIRTUAL_ENV": str(vb)}
+    )
     assert done.returncode == 0, done.stderr
     for gone in ("pure_eval", "asttokens"):
         assert not (_site(vb) / gone).exists()
@@ -194,7 +196,8 @@ def test_activate_scripts_and_pyvenv_cfg_are_what_virtualenv_writes_there(jupyte
     direct = {n: (vb / "bin" / n).read_bytes() for n in cloned}
     assert cloned == direct
     assert [ln for ln in cfg if not ln.startswith("command")] == [
-        ln for ln in (vb / "pyvenv.cfg").read_text().splitlines() if not ln.startswith("command")]
+        ln for ln in (vb / "pyvenv.cfg").read_text().splitlines() if not ln.startswith("command")
+    ]
 
 
 def test_a_long_venv_path_gets_the_sh_wrapper_uv_writes(jupyter, cli, tmp_path):
@@ -206,7 +209,7 @@ def test_a_long_venv_path_gets_the_sh_wrapper_uv_writes(jupyter, cli, tmp_path):
     python = str(vd / "bin" / "python")
     assert len(python) > 124
     head = (vd / "bin" / "pip").read_bytes().split(b"\n")[:3]
-    assert head == [b"#!/bin/sh", b"'''exec' '" + python.encode() + b"' \"$0\" \"$@\"", b"' '''"]
+    assert head == [b"#!/bin/sh", b"'''exec' '" + python.encode() + b'\' "$0" "$@"', b"' '''"]
     assert _mark(vd)["template"] == _mark(a / ".venv")["template"]
     assert _run([vd / "bin" / "pip", "--version"]).returncode == 0
     assert _record_problems(vd) == []
@@ -216,8 +219,10 @@ def test_what_templates_do_not_apply_to_is_made_as_before(jupyter, cli, tmp_path
     spaced = make_project(tmp_path, "with space")  # activate scripts would have to quote it
     d = _create(spaced)
     assert "template" not in _mark(spaced / ".venv") and "ipykernel" in d["installed"]
-    assert "VIRTUAL_ENV='" in (spaced / ".venv" / "bin" / "activate").read_text() or "with space" in (
-        spaced / ".venv" / "bin" / "activate").read_text()
+    assert (
+        "VIRTUAL_ENV='" in (spaced / ".venv" / "bin" / "activate").read_text()
+        or "with space" in (spaced / ".venv" / "bin" / "activate").read_text()
+    )
     by_pip = make_project(tmp_path, "bypip")
     _create(by_pip, "--installer", "pip")
     assert "template" not in _mark(by_pip / ".venv")
@@ -225,8 +230,9 @@ def test_what_templates_do_not_apply_to_is_made_as_before(jupyter, cli, tmp_path
 
 # exact invalidation -------------------------------------------------------------------------
 def _info(version: tuple[int, int, int], path: str = sys.executable) -> pythons.PythonInfo:
-    return pythons.PythonInfo(path=path, version=version, implementation="CPython", prefix=sys.base_prefix,
-                              base_prefix=sys.base_prefix, has_venv=True)
+    return pythons.PythonInfo(
+        path=path, version=version, implementation="CPython", prefix=sys.base_prefix, base_prefix=sys.base_prefix, has_venv=True
+    )
 
 
 def test_the_key_is_the_pins_with_hashes_the_interpreter_uv_and_the_warm_up():
@@ -241,15 +247,15 @@ def test_the_key_is_the_pins_with_hashes_the_interpreter_uv_and_the_warm_up():
         templates.template_key(_info((3, 11, 7)), base, "uv:1", pins, "w2"),  # another warm-up
         templates.template_key(_info((3, 11, 7)), base, "uv:1", pins[:1], "w1"),  # another set
         templates.template_key(_info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.8", pins[1].hashes)], "w1"),
-        templates.template_key(_info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.7", ["sha256:" + "c" * 64])],
-                               "w1"),
+        templates.template_key(
+            _info((3, 11, 7)), base, "uv:1", [pins[0], lockfile.Pin("idna", "3.7", ["sha256:" + "c" * 64])], "w1"
+        ),
     ]
     assert len({key, *others}) == len(others) + 1
 
 
 def test_another_python_version_gets_another_template(jupyter, cli, tmp_path):
-    other = next((v for v in ("3.12", "3.10", "3.13") if v != f"{sys.version_info[0]}.{sys.version_info[1]}"
-                  and _probe(v)), None)
+    other = next((v for v in ("3.12", "3.10", "3.13") if v != f"{sys.version_info[0]}.{sys.version_info[1]}" and _probe(v)), None)
     if other is None:
         pytest.skip("no second Python version here")
     a, b = make_project(tmp_path, "here"), make_project(tmp_path, "there")
@@ -347,8 +353,14 @@ def test_a_templates_folder_others_can_write_is_refused(jupyter, cli, tmp_path):
 def test_umask_000_makes_nothing_group_or_world_writable(jupyter, tmp_path):
     a, b = make_project(tmp_path, "a"), make_project(tmp_path, "b")
     for p in (a, b):
-        done = subprocess.run([sys.executable, "-m", "kernelenv", "create", str(p), "--json"], capture_output=True, text=True,
-                              preexec_fn=lambda: os.umask(0), timeout=600, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "kernelenv", "create", str(p), "--json"],
+            capture_output=True,
+            text=True,
+            preexec_fn=lambda: os.umask(0),
+            timeout=600,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode == 0, done.stderr[-2000:]
     assert _mark(b / ".venv")["template"] == _mark(a / ".venv")["template"]
     root = _template_root(jupyter)
@@ -398,7 +410,8 @@ def test_a_clone_from_a_spare_tree_is_the_same_complete_venv(jupyter, cli, tmp_p
     assert identity.inspect(vb).kind == identity.Kind.OURS and venvmod.scripts_elsewhere(vb) == []
     assert _record_problems(vb) == []
     assert sorted(str(p.relative_to(vb)) for p in vb.rglob("*") if ".kernelenv.json" not in p.name) == sorted(
-        str(p.relative_to(a / ".venv")) for p in (a / ".venv").rglob("*") if ".kernelenv.json" not in p.name)
+        str(p.relative_to(a / ".venv")) for p in (a / ".venv").rglob("*") if ".kernelenv.json" not in p.name
+    )
     assert _run([vb / "bin" / "pip", "check"]).returncode == 0
 
 

@@ -4,6 +4,7 @@ The older project says what it needs in pyproject.toml ([project] requires-pytho
 dependencies); the newer one in kernelenv.toml. Both kernels run side by side, each
 reports its own Python and packages, and neither can import the other's.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,8 @@ REAL_ENV = {"PYENV_ROOT": os.environ.get("PYENV_ROOT") or str(Path.home() / ".py
 @pytest.mark.slow
 def test_numpy_on_an_older_python_and_pandas_on_a_newer_one(jupyter, cli, kernel, tmp_path):
     found = [
-        f for f in pythons.discover(tmp_path / "cache", {**os.environ, **REAL_ENV})
+        f
+        for f in pythons.discover(tmp_path / "cache", {**os.environ, **REAL_ENV})
         if f.info and f.info.supported and f.info.implementation == "CPython"
     ]
     minors = sorted({f.info.version[:2] for f in found})
@@ -29,11 +31,7 @@ def test_numpy_on_an_older_python_and_pandas_on_a_newer_one(jupyter, cli, kernel
 
     older = make_project(tmp_path, "older-numpy")
     (older / "pyproject.toml").write_text(
-        "[project]\n"
-        'name = "older-numpy"\n'
-        'version = "0.1"\n'
-        f'requires-python = "=={old[0]}.{old[1]}.*"\n'
-        'dependencies = ["numpy"]\n'
+        f'[project]\nname = "older-numpy"\nversion = "0.1"\nrequires-python = "=={old[0]}.{old[1]}.*"\ndependencies = ["numpy"]\n'
     )
     newer = make_project(tmp_path, "newer-pandas")
     (newer / "kernelenv.toml").write_text(f'python = "{new[0]}.{new[1]}"\npackages = ["pandas"]\n')

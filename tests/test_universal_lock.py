@@ -3,6 +3,7 @@
 Real uv resolutions against the index; the per-platform installs download each platform's real
 wheels and check them against the lock's hashes. The format tests need no network.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,12 +20,18 @@ from kernelenv import venv as venvmod
 from kernelenv.result import OperationError
 
 PLATFORMS = {  # sys_platform: (uv's --python-platform, marker values that differ from this machine's)
-    "linux": ("x86_64-unknown-linux-gnu", {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                                           "platform_machine": "x86_64"}),
-    "darwin": ("aarch64-apple-darwin", {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix",
-                                        "platform_machine": "arm64"}),
-    "win32": ("x86_64-pc-windows-msvc", {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
-                                         "platform_machine": "AMD64"}),
+    "linux": (
+        "x86_64-unknown-linux-gnu",
+        {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix", "platform_machine": "x86_64"},
+    ),
+    "darwin": (
+        "aarch64-apple-darwin",
+        {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+    ),
+    "win32": (
+        "x86_64-pc-windows-msvc",
+        {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt", "platform_machine": "AMD64"},
+    ),
 }
 H = "sha256:" + "a" * 64
 UNIVERSAL = f"""# kernelenv-lock: 1
@@ -119,8 +126,24 @@ def universal(tmp_path_factory):
     req = root / "requirements.in"
     req.write_text("six\nipykernel\npip\n")
     out = root / "uv-universal.txt"
-    done = subprocess.run([uv(), "pip", "compile", str(req), "--universal", "--generate-hashes", "--python-version", "3.10",
-                           "-o", str(out), "--quiet"], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            uv(),
+            "pip",
+            "compile",
+            str(req),
+            "--universal",
+            "--generate-hashes",
+            "--python-version",
+            "3.10",
+            "-o",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     return proj, r.data, out
 
@@ -170,9 +193,28 @@ def test_each_platforms_wheels_install_hash_checked(universal, platform, tmp_pat
     """uv installs the lock for Linux, macOS and Windows (their real wheels, every one checked against a lock hash)."""
     proj, _, _ = universal
     target = tmp_path / "target"
-    done = subprocess.run([uv(), "pip", "install", "--require-hashes", "--no-deps", "-r", str(proj / "kernelenv.lock"),
-                           "--python-platform", PLATFORMS[platform][0], "--python-version", "3.12", "--target", str(target),
-                           "--quiet"], capture_output=True, text=True, timeout=900, env={**os.environ, "UV_NO_PROGRESS": "1"})
+    done = subprocess.run(
+        [
+            uv(),
+            "pip",
+            "install",
+            "--require-hashes",
+            "--no-deps",
+            "-r",
+            str(proj / "kernelenv.lock"),
+            "--python-platform",
+            PLATFORMS[platform][0],
+            "--python-version",
+            "3.12",
+            "--target",
+            str(target),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "UV_NO_PROGRESS": "1"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     names = {p.name.split("-")[0].lower() for p in target.glob("*.dist-info")}
     assert {"ipykernel", "pyzmq", "six"} <= names

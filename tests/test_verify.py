@@ -1,4 +1,5 @@
 """verify: real venvs, real kernels, notebooks executed with nbclient."""
+
 from __future__ import annotations
 
 import json
@@ -113,7 +114,10 @@ def test_minimal_env_skips_what_it_cannot_run(jupyter, cli, tmp_path):
         row = rows[name]
         assert row["status"] == "skipped" and row["error"] is None, row
         assert row["skip"]["reason"] == "missing-modules"
-        assert row["action"] == {"label": f"Install the {profile} profile", "argv": ["create", str(project), "--profile", profile]}
+        assert row["action"] == {
+            "label": f"Install the {profile} profile",
+            "argv": ["create", str(project), "--profile", profile],
+        }
         assert row["fix"] == f"kernelenv create {project} --profile {profile}"
     assert (r.data["passed"], r.data["failed"], r.data["skipped"]) == (1, 0, 3)
     r = cli("verify", project)
@@ -160,7 +164,9 @@ def test_notebooks_run_in_parallel(data_project, cli, tmp_path):
 
 
 def test_timeout_fails_the_notebook_and_stops_its_kernel(data_project, cli, tmp_path):
-    nb = _write_nb(tmp_path / "slow" / "slow.ipynb", "import os\nopen('pid', 'w').write(str(os.getpid()))\nimport time\ntime.sleep(120)")
+    nb = _write_nb(
+        tmp_path / "slow" / "slow.ipynb", "import os\nopen('pid', 'w').write(str(os.getpid()))\nimport time\ntime.sleep(120)"
+    )
     t = time.monotonic()
     r = cli("verify", data_project, "--notebooks", nb, "--timeout", "6", "--json")
     assert r.rc == 1 and time.monotonic() - t < 60, r
@@ -221,11 +227,17 @@ def test_ctrl_c_stops_verify_with_interrupted_and_no_kernel_left(jupyter, cli, t
     assert cli("create", project, "--json").rc == 0
     folder = tmp_path / "nbs"
     for name in ("a", "b", "c", "d", "e"):
-        _write_nb(folder / f"{name}.ipynb",
-                  f"import os, time\nopen({str(folder / (name + '.pid'))!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)")
-    child = subprocess.Popen([sys.executable, "-m", "kernelenv", "verify", str(project), "--notebooks", str(folder),
-                              "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             start_new_session=True)
+        _write_nb(
+            folder / f"{name}.ipynb",
+            f"import os, time\nopen({str(folder / (name + '.pid'))!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)",
+        )
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kernelenv", "verify", str(project), "--notebooks", str(folder), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while not (folder / "a.pid").exists() and time.monotonic() < deadline:
         time.sleep(0.2)

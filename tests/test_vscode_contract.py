@@ -8,6 +8,7 @@ extension was seen to do in code-server); the rest apply them to everything kern
 changes kernel.json on every CPython found, ``register`` of an existing venv, and the notebooks
 ``kernelenv notebooks`` writes, among several projects' kernels.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,10 +63,18 @@ def test_the_old_kernelenv_spec_is_renamed_as_code_server_showed():
         ("Python 3.11 (proj)", ["-m", "ipykernel", "-f", "{connection_file}"], None, "proj"),  # old ipykernel argv
         ("Python 3.11", ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"], None, "proj"),
         ("Python 3", ["-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"], None, "proj"),
-        ("Python 3.11 (proj)", ["-X", "frozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"], None,
-         "undefined.-x#frozen_modules=off"),
-        ("Python 3.11 (proj)", ["-m", "ipykernel_launcher", "-f", "{connection_file}", "--matplotlib=inline"], "mine",
-         "mine.--matplotlib=inline"),
+        (
+            "Python 3.11 (proj)",
+            ["-X", "frozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            None,
+            "undefined.-x#frozen_modules=off",
+        ),
+        (
+            "Python 3.11 (proj)",
+            ["-m", "ipykernel_launcher", "-f", "{connection_file}", "--matplotlib=inline"],
+            "mine",
+            "mine.--matplotlib=inline",
+        ),
         ("Python 3.11 (proj)", ["-m", "ipykernel_launcher", "-f", "{connection_file}"], "mine", "mine"),
         ("Python 3.11 (proj)", ["-m", "ipykernel_launcher", "-f", "{connection_file}"], "", "proj"),
     ],
@@ -78,7 +87,11 @@ def test_spec_id(display, argv_tail, name, expected):
 
 
 def test_a_non_python_spec_is_never_renamed():
-    data = {"argv": ["/opt/julia", "-i", "--startup-file=no", "{connection_file}"], "display_name": "Julia 1.10", "language": "julia"}
+    data = {
+        "argv": ["/opt/julia", "-i", "--startup-file=no", "{connection_file}"],
+        "display_name": "Julia 1.10",
+        "language": "julia",
+    }
     assert vscode.spec_id("julia-1.10", data) == "julia-1.10"
 
 
@@ -87,12 +100,18 @@ def test_hidden_specs():
     ok = spec_like()
     assert vscode.hidden_reason("/k/proj", ok, exists=exists) is None
     assert "interpreter.path" in vscode.hidden_reason(
-        "/k/proj", spec_like(metadata={"interpreter": {"path": "/gone/python"}}), exists=exists)
+        "/k/proj", spec_like(metadata={"interpreter": {"path": "/gone/python"}}), exists=exists
+    )
     assert "cannot load" in vscode.hidden_reason("/k/proj", {"argv": ["x"]}, exists=exists)
-    assert "xeus" in vscode.hidden_reason("/k/xpy", spec_like(argv=["/opt/bin/xpython", "-f", "{connection_file}"]), exists=exists)
+    assert "xeus" in vscode.hidden_reason(
+        "/k/xpy", spec_like(argv=["/opt/bin/xpython", "-f", "{connection_file}"]), exists=exists
+    )
     assert vscode.hidden_reason("/k/__old_vscode_kernelspecs/proj", ok, exists=exists)
-    stock = {"argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Python 3 (ipykernel)",
-             "language": "python"}
+    stock = {
+        "argv": ["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     assert vscode.hidden_reason("/k/python3", stock, exists=exists) is None  # listed without the Python extension
     assert "stock" in vscode.hidden_reason("/k/python3", stock, exists=exists, python_extension=True)
     assert vscode.hidden_reason("/k/python3", {**stock, "env": {"A": "1"}}, exists=exists, python_extension=True) is None
@@ -111,11 +130,17 @@ def test_listing_drops_a_second_spec_with_the_same_display_name_and_interpreter(
 
 def test_recommended_is_the_exact_name_else_the_first_of_the_language():
     """With the old spec the notebook of 'proj' got 'other' starred (code-server, two projects)."""
-    other_old = {**OLD_STYLE, "argv": ["/w/other/.venv/bin/python", *OLD_STYLE["argv"][1:]], "display_name": "Python 3.11 (other)"}
+    other_old = {
+        **OLD_STYLE,
+        "argv": ["/w/other/.venv/bin/python", *OLD_STYLE["argv"][1:]],
+        "display_name": "Python 3.11 (other)",
+    }
     old = vscode.listing([("/k/other", other_old), ("/k/proj", OLD_STYLE)], exists=ALL)
     assert vscode.recommended(old, nb_meta("proj")).folder == "other"
-    new = vscode.listing([("/k/other", {**other_old, "argv": ["/w/other/.venv/bin/python", *spec_like()["argv"][1:]]}),
-                          ("/k/proj", spec_like())], exists=ALL)
+    new = vscode.listing(
+        [("/k/other", {**other_old, "argv": ["/w/other/.venv/bin/python", *spec_like()["argv"][1:]]}), ("/k/proj", spec_like())],
+        exists=ALL,
+    )
     assert vscode.recommended(new, nb_meta("proj")).folder == "proj"
     assert vscode.recommended(new, nb_meta("unknown")).folder == "other"
     assert vscode.recommended(new, nb_meta(None)).folder == "other"
@@ -127,9 +152,11 @@ def test_controller_id():
     data = spec_like()
     assert vscode.controller_id("proj", data) == ".proj./w/proj/.venv/python..-m#ipykernel_launcher"
     assert vscode.controller_id("proj", data, "/w/proj/.venv/bin/python") == (
-        ".proj./w/proj/.venv/python./w/proj/.venv/python.-m#ipykernel_launcher")
-    assert vscode.controller_id("x", spec_like(argv=["/usr/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])) == (
-        ".x./usr/bin/python..-m#ipykernel_launcher")  # short paths keep their /bin
+        ".proj./w/proj/.venv/python./w/proj/.venv/python.-m#ipykernel_launcher"
+    )
+    assert vscode.controller_id(
+        "x", spec_like(argv=["/usr/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    ) == (".x./usr/bin/python..-m#ipykernel_launcher")  # short paths keep their /bin
 
 
 def test_the_ids_the_extension_checks_too():
@@ -147,8 +174,13 @@ def test_the_ids_the_extension_checks_too():
 def test_searched_dirs_and_the_not_searched_finding(tmp_path):
     home = "/home/ada"
     dirs = vscode.searched_dirs(home, "/opt/share/jupyter:/srv/j/")
-    assert dirs == ["/opt/share/jupyter/kernels", "/srv/j/kernels", "/usr/share/jupyter/kernels",
-                    "/usr/local/share/jupyter/kernels", "/home/ada/.local/share/jupyter/kernels"]
+    assert dirs == [
+        "/opt/share/jupyter/kernels",
+        "/srv/j/kernels",
+        "/usr/share/jupyter/kernels",
+        "/usr/local/share/jupyter/kernels",
+        "/home/ada/.local/share/jupyter/kernels",
+    ]
     assert vscode.findings("/home/ada/.local/share/jupyter/kernels/proj", spec_like(), exists=ALL, searched=dirs) == []
     found = vscode.findings("/home/ada/.kernelenv/share/jupyter/kernels/proj", spec_like(), exists=ALL, searched=dirs)
     assert [f.code for f in found] == ["vscode-not-searched"]
@@ -162,9 +194,15 @@ def _built(folder: str, version=(3, 12, 1), implementation="CPython", venv=True,
     root = Path("/w") / folder
     python = (root / ".venv" / "bin" / "python") if venv else Path(f"/usr/bin/python{version[0]}.{version[1]}")
     spec = kernelspec.build(
-        python=python, python_version=version, implementation=implementation, venv=(root / ".venv") if venv else None,
-        display_name=kw.pop("display_name", f"Python {version[0]}.{version[1]} ({folder})"), project=root,
-        created="2026-01-01T00:00:00+00:00", kernelenv_version="0.1.0", **kw,
+        python=python,
+        python_version=version,
+        implementation=implementation,
+        venv=(root / ".venv") if venv else None,
+        display_name=kw.pop("display_name", f"Python {version[0]}.{version[1]} ({folder})"),
+        project=root,
+        created="2026-01-01T00:00:00+00:00",
+        kernelenv_version="0.1.0",
+        **kw,
     )
     return f"/k/{folder}", spec
 
@@ -215,8 +253,12 @@ class World:
         self.j = Jupyter(root / "iso")
         self.user_data = self.j.home / ".local" / "share" / "jupyter"
         self.prefix = root / "prefix"
-        self.env = {**self.j.env(), **REAL_ENV, "JUPYTER_DATA_DIR": str(self.user_data),
-                    "JUPYTER_PATH": str(self.prefix / "share" / "jupyter")}
+        self.env = {
+            **self.j.env(),
+            **REAL_ENV,
+            "JUPYTER_DATA_DIR": str(self.user_data),
+            "JUPYTER_PATH": str(self.prefix / "share" / "jupyter"),
+        }
         self.root = root / "work"
         self.root.mkdir()
         self.expected: dict[str, Path] = {}  # kernel name -> project whose notebooks name it
@@ -254,24 +296,36 @@ def world(tmp_path_factory) -> World:
         w.create(f"py{minor[0]}{minor[1]}", "--python", str(info.path))
     newest = str(found[max(found)].path)
     w.create("flags", "--python", newest, "--name", "flag-kernel", "--display-name", "Flags (my analysis)", kernel="flag-kernel")
-    w.create("projfile", files={"pyproject.toml": (
-        '[project]\nname = "pf"\nrequires-python = ">=3.9"\n[tool.kernelenv]\n'
-        f'python = "{newest}"\nname = "pf-kernel"\ndisplay-name = "Python 3"\n'
-        '[tool.kernelenv.env]\nMPLBACKEND = "agg"\nPYDEVD_DISABLE_FILE_VALIDATION = "0"\n')}, kernel="pf-kernel")
+    w.create(
+        "projfile",
+        files={
+            "pyproject.toml": (
+                '[project]\nname = "pf"\nrequires-python = ">=3.9"\n[tool.kernelenv]\n'
+                f'python = "{newest}"\nname = "pf-kernel"\ndisplay-name = "Python 3"\n'
+                '[tool.kernelenv.env]\nMPLBACKEND = "agg"\nPYDEVD_DISABLE_FILE_VALIDATION = "0"\n'
+            )
+        },
+        kernel="pf-kernel",
+    )
     w.create("venv-elsewhere", "--python", newest, "--venv", str(w.root / "envs" / "elsewhere"))
     w.create("in-prefix", "--python", newest, "--prefix", str(w.prefix))
     # register an existing venv made without kernelenv
     venv = w.root / "registered" / "env"
-    subprocess.run([sys.executable, "-m", "uv", "venv", "-q", "--python", newest, str(venv)], check=True,
-                   env={**os.environ, **w.env}, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "uv", "venv", "-q", "--python", newest, str(venv)],
+        check=True,
+        env={**os.environ, **w.env},
+        stdin=subprocess.DEVNULL,
+    )
     w.cli("register", venv, "--install-ipykernel", "--name", "registered-env")
     w.expected["registered-env"] = venv
     return w
 
 
 def _shown(world: World, python_extension: bool) -> list[vscode.Listed]:
-    return vscode.listing(world.specs(), exists=os.path.exists, python_extension=python_extension,
-                          user_kernels_dir=str(world.user_data / "kernels"))
+    return vscode.listing(
+        world.specs(), exists=os.path.exists, python_extension=python_extension, user_kernels_dir=str(world.user_data / "kernels")
+    )
 
 
 @pytest.mark.slow
@@ -283,8 +337,16 @@ def test_every_spec_kernelenv_wrote_is_listed_under_its_folder_name(world, pytho
     bad = {f: (k.id, k.hidden) for f, k in ours.items() if not k.shown or k.id != f}
     assert not bad, f"VS Code would hide or rename: {bad}"
     for k in ours.values():
-        assert vscode.findings(k.resource_dir, k.data, exists=os.path.exists, searched=[str(d) for d in world.kernel_dirs()],
-                               python_extension=python_extension) == []
+        assert (
+            vscode.findings(
+                k.resource_dir,
+                k.data,
+                exists=os.path.exists,
+                searched=[str(d) for d in world.kernel_dirs()],
+                python_extension=python_extension,
+            )
+            == []
+        )
 
 
 @pytest.mark.slow
@@ -308,6 +370,7 @@ def test_the_sys_prefix_scope_is_where_vscode_does_not_look(world):
     searches only as a Python environment's own kernels (renamed after it): doctor can say so."""
     resource_dir, data = world.specs()[0]
     where = Path(sys.prefix) / "share" / "jupyter" / "kernels" / Path(resource_dir).name
-    codes = [f.code for f in vscode.findings(str(where), data, exists=os.path.exists,
-                                              searched=[str(d) for d in world.kernel_dirs()])]
+    codes = [
+        f.code for f in vscode.findings(str(where), data, exists=os.path.exists, searched=[str(d) for d in world.kernel_dirs()])
+    ]
     assert codes == ["vscode-not-searched"]

@@ -14,6 +14,7 @@ A kernel that is running imports a newly added package without a restart; ``rest
 result says when one is needed: a package that changed version (a kernel that imported it keeps
 the old one).
 """
+
 from __future__ import annotations
 
 import time
@@ -55,8 +56,10 @@ def run(ctx: Context, packages: list[str]) -> Result:
         try:
             made = None if unchanged else packageops.relock(ctx, found, own)
         except OperationError as exc:
-            exc.info.message += (f" (installed in {found.venv}; the lock and the project file were not changed: "
-                                 "`kernelenv sync` puts the venv back as the lock has it)")
+            exc.info.message += (
+                f" (installed in {found.venv}; the lock and the project file were not changed: "
+                "`kernelenv sync` puts the venv back as the lock has it)"
+            )
             raise
         ctx.progress("record", f"recording {', '.join(packages)} in the project file", 3, 3)
         path, recorded = packageops.record(project, pf, own)

@@ -20,6 +20,7 @@ Contract:
   "adopted", "unchanged", "failed"}``; ``adopted`` counts ``would-adopt`` rows on a dry run.
   Exit 1 when any notebook failed.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,8 +36,12 @@ def _targets(ctx: Context, paths: list[Path]) -> list[Path]:
     """The notebooks to adopt, each once (by real path), in a stable order."""
     for p in paths:
         if not os.path.exists(p):  # (never raises: a too-long or NUL-holding name is "not there")
-            raise OperationError("USAGE", f"{p} does not exist", path=p,
-                                 hint="name notebooks or folders that exist (a relative path is from the current folder)")
+            raise OperationError(
+                "USAGE",
+                f"{p} does not exist",
+                path=p,
+                hint="name notebooks or folders that exist (a relative path is from the current folder)",
+            )
     if not paths:
         paths = [ctx.require_project()]
     found: list[Path] = []

@@ -14,6 +14,7 @@ Contract:
   kernelspec (see kernelenv/containers.py) whose display name ends in "Python X.Y" so VS Code
   names it by its folder; a display name VS Code would rename is refused (USAGE).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -62,20 +63,33 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
         if lock is not None:
             containers.check_python(image, python, lock.python)
         if not python.ipykernel:
-            raise OperationError("IPYKERNEL_MISSING", f"{python.executable} in image {image} has no ipykernel",
-                                 hint="build the image from a lock that has ipykernel (`kernelenv lock` always adds it)",
-                                 image=image)
+            raise OperationError(
+                "IPYKERNEL_MISSING",
+                f"{python.executable} in image {image} has no ipykernel",
+                hint="build the image from a lock that has ipykernel (`kernelenv lock` always adds it)",
+                image=image,
+            )
         display = opts.display_name or containers.default_display_name(project.name, python.short)
         spec = containers.build_spec(
-            engine=engine, image=image, image_id=str(info.get("id")), built=built, base_image=base, python=python,
-            name=name, display_name=display, resource_dir=resource_dir, project=project,
-            created=venvmod.now(), kernelenv_version=__version__,
+            engine=engine,
+            image=image,
+            image_id=str(info.get("id")),
+            built=built,
+            base_image=base,
+            python=python,
+            name=name,
+            display_name=display,
+            resource_dir=resource_dir,
+            project=project,
+            created=venvmod.now(),
+            kernelenv_version=__version__,
         )
         vscode_id = containers.vscode_kernel_id(spec, name)
         if vscode_id != name:
             raise OperationError(
                 "USAGE",
-                f"VS Code would not name this kernel {name!r} but {vscode_id[:60]!r}..., so notebooks naming it would not find it",
+                f"VS Code would not name this kernel {name!r} but "
+                f"{vscode_id[:60]!r}..., so notebooks naming it would not find it",
                 hint=f"end the display name with the Python version, e.g. --display-name '{display} Python {python.short}'",
                 display_name=display,
             )
@@ -87,10 +101,21 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
             "project": project,
             "lock": lock_path if lock is not None else None,
             "engine": engine.to_json(),
-            "image": {"name": image, "id": info.get("id"), "state": state, "built_by_kernelenv": built, "base": base,
-                      "python": python.to_json()},
-            "kernel": {"name": name, "display_name": display, "resource_dir": resource_dir, "python": python.path,
-                       "scope": ctx.scope},
+            "image": {
+                "name": image,
+                "id": info.get("id"),
+                "state": state,
+                "built_by_kernelenv": built,
+                "base": base,
+                "python": python.to_json(),
+            },
+            "kernel": {
+                "name": name,
+                "display_name": display,
+                "resource_dir": resource_dir,
+                "python": python.path,
+                "scope": ctx.scope,
+            },
             "kernelspec": kstate,
             "vscode_id": vscode_id,
             "seconds": round(time.monotonic() - t0, 2),
@@ -98,8 +123,15 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
     )
 
 
-def _image(ctx: Context, engine: containers.Engine, opts: ContainerOptions, project: Path, lock_path: Path,
-           lock: lockfile.Lock | None, name: str) -> tuple[str, str | None, dict, str]:
+def _image(
+    ctx: Context,
+    engine: containers.Engine,
+    opts: ContainerOptions,
+    project: Path,
+    lock_path: Path,
+    lock: lockfile.Lock | None,
+    name: str,
+) -> tuple[str, str | None, dict, str]:
     """(tag, base, image info, given|built|reused): the user's --image checked, else the lock's image built or reused."""
     if opts.image is not None:
         ctx.progress("image", f"checking {opts.image}", 2, 4)
@@ -117,13 +149,23 @@ def _write_spec(ctx: Context, name: str, spec: dict) -> str:
     try:
         specstore.write(ctx.kernels_dir, name, spec, None)
     except OSError as exc:
-        raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot write the kernelspec to {ctx.kernels_dir}: {exc.strerror or exc}",
-                             path=ctx.kernels_dir) from None
+        raise OperationError(
+            "JUPYTER_DIR_UNWRITABLE",
+            f"cannot write the kernelspec to {ctx.kernels_dir}: {exc.strerror or exc}",
+            path=ctx.kernels_dir,
+        ) from None
     return "updated" if existing is not None else "written"
 
 
-def _build(ctx: Context, engine: containers.Engine, project: Path, lock_path: Path, lock: lockfile.Lock, name: str,
-           base_image: str | None) -> tuple[str, str, dict, str]:
+def _build(
+    ctx: Context,
+    engine: containers.Engine,
+    project: Path,
+    lock_path: Path,
+    lock: lockfile.Lock,
+    name: str,
+    base_image: str | None,
+) -> tuple[str, str, dict, str]:
     """Build (or reuse) the image for ``lock``; returns (tag, base, image info, built|reused)."""
     base = base_image or images.default_base(lock.python)
     ctx.progress("image", f"checking the base image {base}", 2, 4)

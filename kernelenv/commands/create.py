@@ -15,6 +15,7 @@ Refused before anything is touched when the group could not run it (SHARE_UNREAC
 Pythons under a private /root are the usual case). A spec written outside the user's own Jupyter
 folder that other users can read but not run (no --group) is made, with a warning.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,11 +56,21 @@ def run(ctx: Context, opts: CreateOptions, *, group: str | None = None) -> Resul
     if opts.profile and lock is None:
         opts = _with_profile(ctx, opts, ident)
     plan = provision.Plan(
-        project=project, venv=ctx.venv, name=name, display_name=opts.display_name, packages=opts.packages,
-        requirement_files=opts.requirement_files, extra_env=opts.extra_env, lock=lock, repoint=origin,
+        project=project,
+        venv=ctx.venv,
+        name=name,
+        display_name=opts.display_name,
+        packages=opts.packages,
+        requirement_files=opts.requirement_files,
+        extra_env=opts.extra_env,
+        lock=lock,
+        repoint=origin,
         offline=opts.offline,
-        retire=[r for r in kernels.owned_by(rows, project=project) if Reason.SHADOWED in r.reasons
-                and r.kernels_dir == ctx.kernels_dir and r.name != name],
+        retire=[
+            r
+            for r in kernels.owned_by(rows, project=project)
+            if Reason.SHADOWED in r.reasons and r.kernels_dir == ctx.kernels_dir and r.name != name
+        ],
         # again under the locks: another run may have written the name meanwhile
         recheck=lambda: kernels.check_clash(ctx, kernels.rows(ctx), name, project=project, venv=ctx.venv, also_mine=origin),
         group=team,
@@ -75,8 +86,10 @@ def _result(ctx: Context, project: Path, name: str, opts: CreateOptions, built: 
     broken = sharing.unreachable(built.resource_dir / "kernel.json", python) if ctx.scope != "user" else None
     if broken is not None:
         who, found = broken
-        warnings.append(f"{who} can list this kernel but not run it: {found.describe(who)}; "
-                        f"make it with --group GROUP, or from a Python they can run (--python /usr/bin/python3)")
+        warnings.append(
+            f"{who} can list this kernel but not run it: {found.describe(who)}; "
+            f"make it with --group GROUP, or from a Python they can run (--python /usr/bin/python3)"
+        )
     shared = sharing.recorded(venvmod.read_mark(ctx.venv))
     data = {
         "project": project,
@@ -115,7 +128,12 @@ def _with_profile(ctx: Context, opts: CreateOptions, ident: identity.VenvIdentit
             info = None
     info = info or pythons.resolve(ctx.python, cache_dir=ctx.cache_dir)
     ctx.progress("profile", f"checking that profile {opts.profile} can be installed for Python {info.short}", None, None)
-    profiles.check_available(opts.profile, merged, python_version=info.version_str, implementation=info.implementation,
-                             backend=installer.choose(ctx.installer), offline=opts.offline)
+    profiles.check_available(
+        opts.profile,
+        merged,
+        python_version=info.version_str,
+        implementation=info.implementation,
+        backend=installer.choose(ctx.installer),
+        offline=opts.offline,
+    )
     return dataclasses.replace(opts, packages=merged)
-

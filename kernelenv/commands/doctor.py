@@ -14,6 +14,7 @@ Kernels are checked in a thread pool of ``jobs`` workers. The Result's ``ok`` is
 when any problem was found. The argument is a kernel name or a project folder, resolved as
 ``remove`` resolves it.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def q(text: object) -> str:
 
 
 # selection --------------------------------------------------------------------
-def select(ctx: Context, all_rows: list[KernelRow], target: str | None, all_: bool, kernel: str | None,
-           project: str | None) -> tuple[list[KernelRow], Path | None]:
+def select(
+    ctx: Context, all_rows: list[KernelRow], target: str | None, all_: bool, kernel: str | None, project: str | None
+) -> tuple[list[KernelRow], Path | None]:
     """The rows to check and, for a project folder whose venv was moved here, that folder."""
     if all_:
         return all_rows, None
@@ -197,14 +199,18 @@ def _pip_is_the_venvs(answer: dict[str, Any]) -> bool:
     return bool(where) and os.path.realpath(where).startswith(prefix + os.sep)
 
 
-def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None, timeout: float,
-          backend: installer.Backend | None) -> dict[str, Any]:
+def check(
+    row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None, timeout: float, backend: installer.Backend | None
+) -> dict[str, Any]:
     """Every check of one kernel; never raises."""
     problems: list[dict[str, Any]] = []
     argv0 = row.python
     venv = row.venv_of_python or (Path(row.venv) if row.venv else None)
-    out: dict[str, Any] = {k: v for k, v in row.to_json().items() if k in
-                           ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
+    out: dict[str, Any] = {
+        k: v
+        for k, v in row.to_json().items()
+        if k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")
+    }
     out.update({"static_status": row.status.value, "start": None, "conflicts": [], "base_interpreter": None})
     reasons = row.reasons
     if moved_to is not None:
@@ -231,7 +237,9 @@ def check(row: KernelRow, dup_names: dict[str, list[str]], moved_to: Path | None
     for reason in (Reason.VENV_BROKEN, Reason.VENV_INCOMPLETE):
         if reason in reasons:
             facts = next(p.facts for p in row.problems if p.reason == reason)
-            problems.append(_problem(reason, facts, _rebuild_fix(row, moved_to) if reason == Reason.VENV_BROKEN else _create_fix(row)))
+            problems.append(
+                _problem(reason, facts, _rebuild_fix(row, moved_to) if reason == Reason.VENV_BROKEN else _create_fix(row))
+            )
             return _finish(out, problems)
     if Reason.IPYKERNEL_MISSING in reasons:
         if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
@@ -266,7 +274,8 @@ def _spec_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:
         if row.owned and row.project:  # ours is correct and hidden: give it a free name, delete nothing
             new = f"{row.name}-{slug(Path(row.project).name)[:16]}"
             argv = ["create", row.project, "--name", new] + (
-                ["--venv", row.venv] if row.venv and Path(row.venv) != Path(row.project) / ".venv" else [])
+                ["--venv", row.venv] if row.venv and Path(row.venv) != Path(row.project) / ".venv" else []
+            )
             fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rename the kernel")
         else:
             fix = _fix(f"rm -r {q(row.resource_dir)}  (a copy Jupyter never starts: remove it only if nothing needs it)")
@@ -287,8 +296,14 @@ def _venv_problems(row: KernelRow, venv: Path | None, moved_to: Path | None, out
         elsewhere = venvmod.scripts_elsewhere(venv)
         if elsewhere:
             p = health.scripts_problem(venv, elsewhere)
-            fix = _create_fix(row) if row.owned and row.project else _fix(
-                f"make the venv again where it is (python -m venv --clear {q(venv)}, then reinstall), or register the venv it was copied from")
+            fix = (
+                _create_fix(row)
+                if row.owned and row.project
+                else _fix(
+                    f"make the venv again where it is (python -m venv --clear {q(venv)}, "
+                    "then reinstall), or register the venv it was copied from"
+                )
+            )
             problems.append(_problem(p.reason, p.facts, fix))
     return problems
 
@@ -305,16 +320,22 @@ def _started_problems(row: KernelRow, argv0: str | None, timeout: float, out: di
         wanted = kernel_python if os.path.isabs(kernel_python) else (shutil.which(kernel_python) or kernel_python)
         if os.path.normpath(res["executable"]) != os.path.normpath(wanted):
             bare = f" (argv[0] is a bare {argv0!r}: Jupyter runs its own interpreter instead)" if not os.path.isabs(argv0) else ""
-            problems.append(_problem(Reason.WRONG_INTERPRETER, {"running": res["executable"], "wanted": wanted, "bare": bare},
-                                     _respec_fix(row, wanted)))
+            problems.append(
+                _problem(
+                    Reason.WRONG_INTERPRETER,
+                    {"running": res["executable"], "wanted": wanted, "bare": bare},
+                    _respec_fix(row, wanted),
+                )
+            )
         if res["prefix"] != res["base_prefix"] and not _pip_is_the_venvs(res):
             where = res.get("pip_says") or res.get("pip") or "nowhere (no pip on the kernel's PATH)"
             problems.append(_problem(Reason.PIP_OUTSIDE_VENV, {"pip": where}, _respec_fix(row, argv0)))
     return problems
 
 
-def _display_name_problem(row: KernelRow, venv: Path | None, argv0: str | None,
-                          dup_names: dict[str, list[str]]) -> dict[str, Any] | None:
+def _display_name_problem(
+    row: KernelRow, venv: Path | None, argv0: str | None, dup_names: dict[str, list[str]]
+) -> dict[str, Any] | None:
     """Another kernel shows the same name in Jupyter's launcher, or None."""
     others = [n for n in dup_names.get(row.display_name, []) if n != row.name]
     if others:
@@ -347,8 +368,11 @@ def _private_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None
     if venv is not None:
         short = venvmod.cfg_version(venv)
         version = tuple(int(x) for x in short.split(".")) if short else None
-    candidates = [(f.path, f.info.version) for f in pythons.discover(Context.default_cache_dir())
-                  if f.info is not None and f.info.supported and f.can_venv]
+    candidates = [
+        (f.path, f.info.version)
+        for f in pythons.discover(Context.default_cache_dir())
+        if f.info is not None and f.info.supported and f.can_venv
+    ]
     ok = sharing.runnable_pythons(who, candidates, version)
     python = ok[0] if ok else "/usr/bin/python3"
     scope = _scope_flags(row.kernels_dir)
@@ -361,8 +385,10 @@ def _private_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None
         fix = _fix("kernelenv " + " ".join(q(a) for a in argv), argv, "Rebuild from a Python they can run")
     else:
         target = f"the venv {venv}" if venv else f"the interpreter {argv0}"
-        fix = _fix(f"make {target} again from a Python {who.label} can run (for example {python}), outside private "
-                   "home folders, and register it again")
+        fix = _fix(
+            f"make {target} again from a Python {who.label} can run (for example {python}), outside private "
+            "home folders, and register it again"
+        )
     return _problem(Reason.PYTHON_PRIVATE, facts, fix)
 
 
@@ -388,8 +414,10 @@ def _vscode_problems(row: KernelRow) -> list[dict[str, Any]]:
         if f.code == Reason.VSCODE_RENAMED.value and row.owned and row.project:
             fix = _create_fix(row)  # writes the spec again, in the form VS Code names by its folder
         elif f.code == Reason.VSCODE_RENAMED.value:
-            fix = _fix(f"edit {q(row.resource_dir / 'kernel.json')}: keep argv to [python, -m, ipykernel_launcher, -f, "
-                       "{connection_file}] and remove any 'name' key (or call the display name 'Python 3...')")
+            fix = _fix(
+                f"edit {q(row.resource_dir / 'kernel.json')}: keep argv to [python, -m, ipykernel_launcher, -f, "
+                "{connection_file}] and remove any 'name' key (or call the display name 'Python 3...')"
+            )
         else:
             fix = _respec_fix(row, row.python)
         out.append(_problem(Reason(f.code), {"text": f.message}, fix))
@@ -416,19 +444,25 @@ def _conflict_problem(row: KernelRow, python: Path, found: list[installer.Confli
         merged[key] = (name, spec & req.specifier)
     text = "; ".join(f"{p} needs {', '.join(v)}" for p, v in by_pkg.items())
     if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
-        return _problem(Reason.CONFLICT, {"text": text}, _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock"))
+        return _problem(
+            Reason.CONFLICT, {"text": text}, _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock")
+        )
     fix = installer.install_command(python, [f"{n}{s}" for n, s in merged.values()])
     return _problem(Reason.CONFLICT, {"text": text}, _fix(fix))
 
 
-def _guarded(row: KernelRow, dup: dict[str, list[str]], moved_to: Path | None, timeout: float,
-             backend: installer.Backend | None) -> dict[str, Any]:
+def _guarded(
+    row: KernelRow, dup: dict[str, list[str]], moved_to: Path | None, timeout: float, backend: installer.Backend | None
+) -> dict[str, Any]:
     """check(), with whatever a hostile spec makes it raise reported as that kernel's problem."""
     try:
         return check(row, dup, moved_to, timeout, backend)
     except Exception as exc:  # one odd kernel must not hide the others' results
-        out = {k: v for k, v in row.to_json().items() if k in
-               ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")}
+        out = {
+            k: v
+            for k, v in row.to_json().items()
+            if k in ("name", "display_name", "resource_dir", "python", "project", "venv", "owned", "encryption")
+        }
         out.update({"static_status": row.status.value, "start": None, "conflicts": [], "base_interpreter": None})
         return _finish(out, [_problem(Reason.CHECK_FAILED, {"error": f"{type(exc).__name__}: {exc}"}, _remove_fix(row))])
 
@@ -439,8 +473,16 @@ def _finish(out: dict[str, Any], problems: list[dict[str, Any]]) -> dict[str, An
     return out
 
 
-def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout: float = DEFAULT_TIMEOUT,
-        jobs: int = DEFAULT_JOBS, kernel: str | None = None, project: str | None = None) -> Result:
+def run(
+    ctx: Context,
+    target: str | None = None,
+    *,
+    all_: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    jobs: int = DEFAULT_JOBS,
+    kernel: str | None = None,
+    project: str | None = None,
+) -> Result:
     t0 = time.monotonic()
     all_rows = kernels.rows(ctx)
     chosen, moved_to = select(ctx, all_rows, target, all_, kernel, project)
@@ -455,21 +497,31 @@ def run(ctx: Context, target: str | None = None, *, all_: bool = False, timeout:
     jobs = max(1, int(jobs))
     ctx.progress("doctor", f"checking {len(chosen)} kernel(s), {jobs} at a time", None, None)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(
-            lambda r: _guarded(r, dup, moved_to if r.status != Reason.SHADOWED else None, timeout, backend), chosen))
+        results = list(
+            pool.map(lambda r: _guarded(r, dup, moved_to if r.status != Reason.SHADOWED else None, timeout, backend), chosen)
+        )
     notes = []
     if not ctx.on_jupyter_path and any(Path(r["resource_dir"]).parent == ctx.kernels_dir for r in results):
         notes.append(Problem(Reason.NOT_ON_JUPYTER_PATH, {"kernels_dir": ctx.kernels_dir}).message)
     searched = vscode.searched_dirs(str(Path.home()), os.environ.get("JUPYTER_PATH"))
     unsearched = sorted({str(r.kernels_dir) for r in chosen if str(r.kernels_dir) not in searched})
     if unsearched:
-        notes.append(Problem(Reason.VSCODE_NOT_SEARCHED, {"text": f"VS Code's Jupyter extension does not look in {', '.join(unsearched)} "
-                                                                   f"(it searches {', '.join(searched)}): its kernels show there only "
-                                                                   "through the Python extension, under another name"}).message)
+        notes.append(
+            Problem(
+                Reason.VSCODE_NOT_SEARCHED,
+                {
+                    "text": f"VS Code's Jupyter extension does not look in {', '.join(unsearched)} "
+                    f"(it searches {', '.join(searched)}): its kernels show there only "
+                    "through the Python extension, under another name"
+                },
+            ).message
+        )
     orphans: list[dict[str, Any]] = []
     if all_ or any(r.container is not None for r in chosen):  # containers a killed launcher left running
-        orphans = [{**o, **_problem(Reason.ORPHAN_CONTAINER, o, _fix("kernelenv prune", ["prune"], "Remove them"))}
-                   for o in containers.find_orphans()]
+        orphans = [
+            {**o, **_problem(Reason.ORPHAN_CONTAINER, o, _fix("kernelenv prune", ["prune"], "Remove them"))}
+            for o in containers.find_orphans()
+        ]
     count = sum(len(r["problems"]) for r in results) + len(orphans)
     return Result(
         "doctor",

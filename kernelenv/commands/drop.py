@@ -11,6 +11,7 @@ where there is one, and the project file's entries of those names are removed. A
 installed nor recorded is reported, not an error. Installed packages that needed a dropped one
 are reported as ``broken`` (the backend's check).
 """
+
 from __future__ import annotations
 
 import time
@@ -48,8 +49,11 @@ def run(ctx: Context, packages: list[str]) -> Result:
             durations["uninstall"] = round(time.monotonic() - t, 3)
         after = venvmod.installed(found.venv)
         done = packageops.changes(before, after)
-        broken = [c.to_json() for c in (backend.check(found.python)[0] if present else [])
-                  if requirements.names([c.requirement]) & set(present)]
+        broken = [
+            c.to_json()
+            for c in (backend.check(found.python)[0] if present else [])
+            if requirements.names([c.requirement]) & set(present)
+        ]
         if lockfile.path_in(project).exists():  # no lock: nothing to update, say nothing
             ctx.progress("lock", "updating kernelenv.lock", 2, 3)
         unchanged = not present and own == list(pf.settings.get("packages", []))

@@ -15,6 +15,7 @@ Everything is built from ``kernelenv.lock`` (LOCK_NOT_FOUND without one):
   container`` kernel). Each spec's ``scripts/`` needs EG's launcher files, listed in ``launchers``.
 A target that exists and was not written by kernelenv is kept unless ``force``.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,9 @@ def dockerfile(lock: lockfile.Lock, name: str, display: str, lock_rel: str, base
     return images.dockerfile(lock, name, display, lock_rel, base_image=base_image)
 
 
-DOCKERIGNORE = f"# {MARKER}`: keep the local venv and outputs out of the build context.\n.venv/\n.kernelenv/\n**/__pycache__/\n.git/\n"
+DOCKERIGNORE = (
+    f"# {MARKER}`: keep the local venv and outputs out of the build context.\n.venv/\n.kernelenv/\n**/__pycache__/\n.git/\n"
+)
 
 
 def devcontainer_json(lock: lockfile.Lock, name: str) -> str:
@@ -70,7 +73,9 @@ def _plan(path: Path, text: str, force: bool, optional: bool = False) -> str:
     """What writing ``path`` would do: written, updated, unchanged, or kept (an optional file of the
     user's, never replaced); EXPORT_EXISTS for another file kernelenv did not make, without --force."""
     if path.is_dir():
-        raise OperationError("EXPORT_EXISTS", f"{path} is a folder; not writing there", hint="use --output with a file path", path=path)
+        raise OperationError(
+            "EXPORT_EXISTS", f"{path} is a folder; not writing there", hint="use --output with a file path", path=path
+        )
     if not path.exists():
         return "written"
     old = path.read_text(encoding="utf-8", errors="replace")
@@ -80,8 +85,12 @@ def _plan(path: Path, text: str, force: bool, optional: bool = False) -> str:
         if optional:
             return "kept"
         if not force:
-            raise OperationError("EXPORT_EXISTS", f"{path} exists and kernelenv did not write it; not replacing it",
-                                 hint="add --force to replace it, or use --output", path=path)
+            raise OperationError(
+                "EXPORT_EXISTS",
+                f"{path} exists and kernelenv did not write it; not replacing it",
+                hint="add --force to replace it, or use --output",
+                path=path,
+            )
     return "updated"
 
 
@@ -98,9 +107,12 @@ def _gateway_targets(ctx: Context, lock: lockfile.Lock, folder: Path, image: str
     """(targets, extra data) of ``--format enterprise-gateway``."""
     image = image or _kernel_image(ctx)
     if image is None:
-        raise OperationError("KERNEL_NOT_FOUND", f"{ctx.project} has no container kernel whose image EG's specs could extend",
-                             hint=f"build one with `kernelenv container {shlex.quote(str(ctx.project))}`, or name an image with --image",
-                             project=ctx.project)
+        raise OperationError(
+            "KERNEL_NOT_FOUND",
+            f"{ctx.project} has no container kernel whose image EG's specs could extend",
+            hint=f"build one with `kernelenv container {shlex.quote(str(ctx.project))}`, or name an image with --image",
+            project=ctx.project,
+        )
     marker = f"{MARKER} --format enterprise-gateway` from kernelenv.lock (Python {lock.python})"
     eg_image = gateway.eg_image(image)
     base = kernelspec.slug(ctx.project.name)
@@ -108,18 +120,32 @@ def _gateway_targets(ctx: Context, lock: lockfile.Lock, folder: Path, image: str
     launchers = []
     for kind, label in (("docker", "Docker"), ("kubernetes", "Kubernetes")):
         spec_dir = folder / "kernels" / f"{base}-{kind}"
-        spec = gateway.kernelspec(kind, image=eg_image, display_name=f"{ctx.project.name} on {label}: Python {lock.python}", marker=marker)
+        spec = gateway.kernelspec(
+            kind, image=eg_image, display_name=f"{ctx.project.name} on {label}: Python {lock.python}", marker=marker
+        )
         targets.append((spec_dir / "kernel.json", json.dumps(spec, indent=1, ensure_ascii=False) + "\n", False))
         for source, name in gateway.LAUNCHERS[kind]:
             dest = spec_dir / "scripts" / name
             launchers.append({"path": dest, "source": f"{gateway.EG_SDIST}:{source}", "present": dest.is_file()})
     targets.append((folder / "Dockerfile", gateway.dockerfile(image, marker), False))
-    return targets, {"image": image, "eg_image": eg_image, "eg_version": gateway.EG_VERSION, "folder": folder,
-                     "launchers": launchers}
+    return targets, {
+        "image": image,
+        "eg_image": eg_image,
+        "eg_version": gateway.EG_VERSION,
+        "folder": folder,
+        "launchers": launchers,
+    }
 
 
-def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = False,
-        base_image: str | None = None, image: str | None = None) -> Result:
+def run(
+    ctx: Context,
+    fmt: str,
+    *,
+    output: Path | None = None,
+    force: bool = False,
+    base_image: str | None = None,
+    image: str | None = None,
+) -> Result:
     project = ctx.project
     ctx.require_project()
     if fmt not in FORMATS:
@@ -140,8 +166,10 @@ def run(ctx: Context, fmt: str, *, output: Path | None = None, force: bool = Fal
     if fmt == "requirements":
         target = output or project / "requirements.lock.txt"
         body = "\n".join(p.line() for p in sorted(lock.pins, key=lambda p: p.canonical))
-        text = f"# {MARKER} --format requirements` from kernelenv.lock (Python {lock.python}).\n" \
-               f"# pip install --require-hashes --no-deps -r {target.name}\n{body}\n"
+        text = (
+            f"# {MARKER} --format requirements` from kernelenv.lock (Python {lock.python}).\n"
+            f"# pip install --require-hashes --no-deps -r {target.name}\n{body}\n"
+        )
         targets.append((target, text, False))
     elif fmt == "dockerfile":
         targets.append((output or project / "Dockerfile", dockerfile(lock, name, display, rel, base_image), False))

@@ -4,6 +4,7 @@ Only the keys given change; the rest of an existing file, comments included, is 
 With no flags and no settings yet, it writes a starting point: the kernel name and the
 Python that `create` would pick now (unless requires-python already decides it).
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """list: every kernelspec Jupyter would see, with its static health; starts no process and writes nothing."""
+
 from __future__ import annotations
 
 from .. import kernels
@@ -8,5 +9,6 @@ from ..result import Result
 
 def run(ctx: Context) -> Result:
     rows = [r.to_json() for r in kernels.rows(ctx)]
-    return Result("list", {"kernels": rows, "search_path": [str(p) for p in ctx.search_path],
-                           "kernels_dir_on_path": ctx.on_jupyter_path})
+    return Result(
+        "list", {"kernels": rows, "search_path": [str(p) for p in ctx.search_path], "kernels_dir_on_path": ctx.on_jupyter_path}
+    )

@@ -6,6 +6,7 @@ the project file's packages; with no venv, just those. The installer backend res
 venv's Python, or with ``--universal`` for Linux, macOS and Windows and the project's Python
 range (kernelenv/locking.py, shared with ``add`` and ``drop``). Nothing is installed.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,8 +18,9 @@ from ..projectfile import CreateOptions
 from ..result import Result
 
 
-def run(ctx: Context, packages: list[str], requirement_files: list[Path], *, profile: str | None = None,
-        universal: bool = False) -> Result:
+def run(
+    ctx: Context, packages: list[str], requirement_files: list[Path], *, profile: str | None = None, universal: bool = False
+) -> Result:
     t0 = time.monotonic()
     project = ctx.require_project()
     # the project file's packages, requirements files and python count as asked for
@@ -34,8 +36,10 @@ def run(ctx: Context, packages: list[str], requirement_files: list[Path], *, pro
             "lock": made.path,
             "python": made.info.short,
             "installer": made.backend,
-            "packages": [{"name": p.name, "version": p.version, "marker": p.marker}
-                         for p in sorted(made.lock.pins, key=lambda p: p.canonical)],
+            "packages": [
+                {"name": p.name, "version": p.version, "marker": p.marker}
+                for p in sorted(made.lock.pins, key=lambda p: p.canonical)
+            ],
             "skipped": made.skipped,
             "universal": made.lock.universal,
             "requires_python": made.lock.requires_python,

@@ -11,6 +11,7 @@ Contract:
 - The project is ``ctx.project`` (the positional PROJECT, as for every verb); the copies go to
   ``dest`` (``--dest``), default ``PROJECT/notebooks``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,8 +25,10 @@ from ..result import OperationError, Result
 
 
 def sources_hash(nb: Any) -> str:
-    cells = [[c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source") or [])]
-             for c in nb.get("cells", [])]
+    cells = [
+        [c.get("cell_type"), c.get("source") if isinstance(c.get("source"), str) else "".join(c.get("source") or [])]
+        for c in nb.get("cells", [])
+    ]
     return hashlib.sha256(json.dumps(cells, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

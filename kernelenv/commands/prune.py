@@ -15,6 +15,7 @@ Contract:
   at again under them (a run that fixed it meanwhile wins). ``dry_run`` touches nothing and
   reports exactly what a run would do.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,7 +26,9 @@ from ..context import Context
 from ..result import OperationError, Result
 
 
-def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow, delete_venvs: bool) -> tuple[Path | None, str | None]:
+def _venv_verdict(
+    all_rows: list[kernels.KernelRow], row: kernels.KernelRow, delete_venvs: bool
+) -> tuple[Path | None, str | None]:
     venv = Path(row.venv) if row.venv else None
     if venv is None:
         return None, None
@@ -79,14 +82,16 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
                     continue
                 venv_removed, venv_kept = _venv_verdict(now, row, delete_venvs)
                 _remove(row, venv_removed)
-        removed.append({
-            "name": row.name,
-            "resource_dir": row.resource_dir,
-            "python": row.python,
-            "owned": row.owned,
-            "venv_removed": venv_removed,
-            "venv_kept_reason": venv_kept,
-        })
+        removed.append(
+            {
+                "name": row.name,
+                "resource_dir": row.resource_dir,
+                "python": row.python,
+                "owned": row.owned,
+                "venv_removed": venv_removed,
+                "venv_kept_reason": venv_kept,
+            }
+        )
     for kdir in ctx.search_path:  # what killed spec writes and removals left (.NAME~*.tmp|.del)
         aside = {r.name for r in all_rows if r.aside_in is not None and r.kernels_dir == kdir}
         for name in sorted({n for n, _, _ in specstore.leftovers(kdir)} - aside):
@@ -99,8 +104,9 @@ def run(ctx: Context, *, dry_run: bool = False, include_foreign: bool = False, d
                 except OSError as exc:  # another user's folder, a read-only system folder: not ours to tidy
                     restored.append(f"could not tidy what an interrupted run left of {kdir / name}: {exc.strerror or exc}")
     containers_removed = _orphans(dry_run) if any(r.container is not None for r in all_rows) else []
-    return Result("prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed,
-                            "dry_run": dry_run})
+    return Result(
+        "prune", {"removed": removed, "kept": kept, "restored": restored, "containers": containers_removed, "dry_run": dry_run}
+    )
 
 
 def _orphans(dry_run: bool) -> list[dict[str, object]]:
@@ -113,11 +119,15 @@ def _remove(row: kernels.KernelRow, venv: Path | None) -> None:
     try:
         specstore.remove(row.resource_dir)
     except OSError as exc:
-        raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove the kernelspec {row.resource_dir}: {exc.strerror or exc}",
-                             path=row.resource_dir) from None
+        raise OperationError(
+            "JUPYTER_DIR_UNWRITABLE",
+            f"cannot remove the kernelspec {row.resource_dir}: {exc.strerror or exc}",
+            path=row.resource_dir,
+        ) from None
     if venv is not None:
         try:
             venvmod.delete(venv)
         except OSError as exc:
-            raise OperationError("REMOVE_FAILED", f"removed the kernelspec, but cannot remove the venv {venv}: "
-                                 f"{exc.strerror or exc}", path=venv) from None
+            raise OperationError(
+                "REMOVE_FAILED", f"removed the kernelspec, but cannot remove the venv {venv}: {exc.strerror or exc}", path=venv
+            ) from None

@@ -2,6 +2,7 @@
 
 Discovery is cached by path and mtime under ctx.cache_dir: a warm call spawns nothing.
 """
+
 from __future__ import annotations
 
 import time

@@ -4,6 +4,7 @@ The name defaults to the venv's folder (its parent's for ``.venv``/``venv``/``en
 another spec holds is refused as create refuses it, and so is the kernel ``create`` made for a
 project that uses this venv (registering would silently take it over): pick another --name.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,16 @@ def run(
             installed.append("ipykernel")
         ctx.progress("register", f"registering kernel {name}", 2, 2)
         display = display_name or f"Python {info.short} ({label})"
-        resource_dir, state = specstore.put(ctx.kernels_dir, name, python=python, version=info.version,
-                                            implementation=info.implementation, venv=venv, project=None, display_name=display)
+        resource_dir, state = specstore.put(
+            ctx.kernels_dir,
+            name,
+            python=python,
+            version=info.version,
+            implementation=info.implementation,
+            venv=venv,
+            project=None,
+            display_name=display,
+        )
         if venv is not None:  # kernelenv's venv: remove and prune then see this spec, whatever its scope
             provision.record_specs(venv, [resource_dir])
     return Result(
@@ -90,10 +99,14 @@ def _venv_and_python(target: str) -> tuple[Path | None, Path]:
 def _refuse_relocated(ident: identity.VenvIdentity) -> None:
     """A venv copied or moved from elsewhere runs another venv's pip in a notebook: not registered."""
     if ident.kind in (identity.Kind.USERS_RELOCATED, identity.Kind.OURS_COPIED, identity.Kind.OURS_MOVED):
-        fix = (f"kernelenv create {ident.path.parent} rebuilds it there" if ident.kind != identity.Kind.USERS_RELOCATED
-               else "make a new venv there (python -m venv), or register the original")
-        raise OperationError("VENV_ELSEWHERE", f"{ident.describe()}; a kernel on it would run another venv's pip",
-                             hint=fix, venv=ident.path)
+        fix = (
+            f"kernelenv create {ident.path.parent} rebuilds it there"
+            if ident.kind != identity.Kind.USERS_RELOCATED
+            else "make a new venv there (python -m venv), or register the original"
+        )
+        raise OperationError(
+            "VENV_ELSEWHERE", f"{ident.describe()}; a kernel on it would run another venv's pip", hint=fix, venv=ident.path
+        )
 
 
 def _has_ipykernel(python: Path, venv: Path | None) -> bool:

@@ -11,6 +11,7 @@ back and judged like any venv (so it is deleted with its kernel), a killed delet
 The venv is moved aside before the spec is removed and put back if that fails, so a failed
 remove changes nothing.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,9 @@ from ..context import Context
 from ..result import OperationError, Result
 
 
-def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow | None, venv: Path | None,
-                  keep_venv: bool) -> tuple[Path | None, str | None]:
+def _venv_verdict(
+    all_rows: list[kernels.KernelRow], row: kernels.KernelRow | None, venv: Path | None, keep_venv: bool
+) -> tuple[Path | None, str | None]:
     """(the venv to delete, or None and why it is kept)."""
     if keep_venv:
         return None, "--keep-venv"
@@ -39,34 +41,52 @@ def _venv_verdict(all_rows: list[kernels.KernelRow], row: kernels.KernelRow | No
     return venv, None
 
 
-def run(ctx: Context, target: str | None, *, kernel: str | None = None, project: str | None = None,
-        keep_venv: bool = False, dry_run: bool = False) -> Result:
+def run(
+    ctx: Context,
+    target: str | None,
+    *,
+    kernel: str | None = None,
+    project: str | None = None,
+    keep_venv: bool = False,
+    dry_run: bool = False,
+) -> Result:
     all_rows = kernels.rows(ctx)
     found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
     if len(found.rows) > 1:
         names = ", ".join(r.name for r in found.rows)
-        raise OperationError("TARGET_AMBIGUOUS", f"{found.project} has several kernels ({names}); name one with --kernel",
-                             hint=f"kernelenv remove --kernel {found.rows[0].name}", project=found.project)
+        raise OperationError(
+            "TARGET_AMBIGUOUS",
+            f"{found.project} has several kernels ({names}); name one with --kernel",
+            hint=f"kernelenv remove --kernel {found.rows[0].name}",
+            project=found.project,
+        )
     row = found.rows[0] if found.rows else None
     venv: Path | None
     if row is None:
         venv = (found.project or ctx.project) / ".venv"
         if not identity.after_recovery(venv).may_delete and not venvmod.recovery(venv):
-            raise OperationError("KERNEL_NOT_FOUND", f"no kernel of kernelenv's for {found.project}", hint="see `kernelenv list`",
-                                 project=found.project)
+            raise OperationError(
+                "KERNEL_NOT_FOUND",
+                f"no kernel of kernelenv's for {found.project}",
+                hint="see `kernelenv list`",
+                project=found.project,
+            )
     elif row.mark is None and not ctx.force:
         raise OperationError(
             "NOT_OWNED",
             f"kernel {row.name!r} at {row.resource_dir} was not made by kernelenv; not removing it",
             hint="add --force to remove the kernelspec (its environment is never deleted)",
-            name=row.name, resource_dir=row.resource_dir,
+            name=row.name,
+            resource_dir=row.resource_dir,
         )
     else:
         venv = Path(row.venv) if row.venv else None
     deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
     recovered = [f"would {m[0].lower()}{m[1:]}" for _, _, m in venvmod.recovery(venv)] if venv is not None else []
     if row is not None:
-        recovered += [f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(row.kernels_dir, row.name)]
+        recovered += [
+            f"would delete {h}, which an interrupted run left" for _, _, h in specstore.leftovers(row.kernels_dir, row.name)
+        ]
     if not dry_run:
         kernel_dirs = [row.kernels_dir / row.name] if row else []
         with locks.venv_and_kernels(ctx, venv, kernel_dirs):
@@ -80,8 +100,11 @@ def run(ctx: Context, target: str | None, *, kernel: str | None = None, project:
             _remove(row, deleting)
     image = None
     if row is not None and row.container is not None:  # the image kernelenv built for it, unless another kernel uses it
-        image = {"image": row.container.get("image"), "removed": False, "reason": "dry run"} if dry_run else \
-            containers.remove_image(row.spec, ctx.search_path)
+        image = (
+            {"image": row.container.get("image"), "removed": False, "reason": "dry run"}
+            if dry_run
+            else containers.remove_image(row.spec, ctx.search_path)
+        )
     return Result(
         "remove",
         {
@@ -103,15 +126,19 @@ def _remove(row: kernels.KernelRow | None, venv: Path | None) -> None:
         try:
             swap.aside()
         except OSError as exc:
-            raise OperationError("REMOVE_FAILED", f"cannot remove the venv {venv}: {exc.strerror or exc}; nothing was removed",
-                                 path=venv) from None
+            raise OperationError(
+                "REMOVE_FAILED", f"cannot remove the venv {venv}: {exc.strerror or exc}; nothing was removed", path=venv
+            ) from None
     if row is not None:
         try:
             specstore.remove(row.resource_dir)
         except OSError as exc:  # permission denied, a read-only file system
             if swap is not None:
                 swap.restore()
-            raise OperationError("JUPYTER_DIR_UNWRITABLE", f"cannot remove the kernelspec {row.resource_dir}: "
-                                 f"{exc.strerror or exc}; nothing was removed", path=row.resource_dir) from None
+            raise OperationError(
+                "JUPYTER_DIR_UNWRITABLE",
+                f"cannot remove the kernelspec {row.resource_dir}: {exc.strerror or exc}; nothing was removed",
+                path=row.resource_dir,
+            ) from None
     if swap is not None:
         swap.commit()

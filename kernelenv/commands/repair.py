@@ -8,6 +8,7 @@ aside first and put back if the rebuild fails, so a failed repair changes nothin
 kept are the project's (by their mark), those of the place a moved venv came from, and, after a
 prune removed them, the names the venv's mark recorded.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,8 +40,12 @@ def run(ctx: Context, *, dry_run: bool = False) -> Result:
             specs.append(r)
     recorded = [n for n in (ident.mark or {}).get("kernels") or [] if isinstance(n, str)]
     if not specs and not ident.is_venv:
-        raise OperationError("KERNEL_NOT_FOUND", f"no kernel and no venv for {project}: nothing to repair",
-                             hint=f"make one with `kernelenv create {project}`", project=project)
+        raise OperationError(
+            "KERNEL_NOT_FOUND",
+            f"no kernel and no venv for {project}: nothing to repair",
+            hint=f"make one with `kernelenv create {project}`",
+            project=project,
+        )
     name = specs[0].name if specs else (recorded[0] if recorded else slug(project.name))
     kernels_dir = specs[0].kernels_dir if specs else ctx.kernels_dir
     source = "lock" if lock else ("old venv" if ident.is_venv else "default")
@@ -49,16 +54,32 @@ def run(ctx: Context, *, dry_run: bool = False) -> Result:
         kernels.check_clash(target, all_rows, name, project=project, venv=venv)
     specstore.ensure_writable(kernels_dir)
     if dry_run:  # what a real run would touch, from the same answers
-        return Result("repair", {
-            "project": project, "venv": venv, "venv_is": ident.describe(), "source": source,
-            "kernel": {"name": name, "resource_dir": kernels_dir / name},
-            "repointed": [name, *(s.name for s in specs[1:])], "dry_run": True,
-        })
+        return Result(
+            "repair",
+            {
+                "project": project,
+                "venv": venv,
+                "venv_is": ident.describe(),
+                "source": source,
+                "kernel": {"name": name, "resource_dir": kernels_dir / name},
+                "repointed": [name, *(s.name for s in specs[1:])],
+                "dry_run": True,
+            },
+        )
     ctx.progress("repair", f"rebuilding {venv} from the {source}", 1, 3)
-    built = provision.build(target, provision.Plan(
-        project=project, venv=venv, name=name, display_name=specs[0].display_name if specs else None,
-        lock=lock, rebuild="repair was asked for", carry=True, repoint=specs[1:] if specs else [],
-    ))
+    built = provision.build(
+        target,
+        provision.Plan(
+            project=project,
+            venv=venv,
+            name=name,
+            display_name=specs[0].display_name if specs else None,
+            lock=lock,
+            rebuild="repair was asked for",
+            carry=True,
+            repoint=specs[1:] if specs else [],
+        ),
+    )
     python = venvmod.python_of(venv)
     return Result(
         "repair",

@@ -11,6 +11,7 @@ code is kernelenv's. The working folder is the caller's.
 ``--json`` is refused (USAGE): the command's own output and exit code are the answer, and no
 envelope could follow them on stdout.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -22,8 +23,11 @@ from ..result import OperationError, Result
 
 def run(ctx: Context, argv: list[str]) -> Result:
     if not argv:
-        raise OperationError("USAGE", "kernelenv run: give the command to run after --",
-                             hint="for example: kernelenv run -- python -c 'import sys; print(sys.prefix)'")
+        raise OperationError(
+            "USAGE",
+            "kernelenv run: give the command to run after --",
+            hint="for example: kernelenv run -- python -c 'import sys; print(sys.prefix)'",
+        )
     found = projectenv.find(ctx)
     env = projectenv.variables(found, ctx.environ)
     if proc.which(argv[0], env) is None:
@@ -31,7 +35,8 @@ def run(ctx: Context, argv: list[str]) -> Result:
             "COMMAND_NOT_FOUND",
             f"{argv[0]} is not in the project's venv ({found.bin_dir}) nor anywhere else on PATH",
             hint=f"install it into the venv with `kernelenv add PACKAGE --project {shlex.quote(str(found.project))}`",
-            command=argv[0], venv=found.venv,
+            command=argv[0],
+            venv=found.venv,
         )
     try:
         proc.replace(argv, env)

@@ -9,6 +9,7 @@ tutorial's activate/deactivate). Inside a kernelenv shell, a second ``kernelenv 
 refused (SHELL_NESTED) instead of stacking one shell on another. A project without a venv is
 KERNEL_NOT_FOUND with the create command as hint. ``--json`` is refused (USAGE), as for ``run``.
 """
+
 from __future__ import annotations
 
 import shlex
@@ -26,16 +27,20 @@ def run(ctx: Context) -> Result:
         raise OperationError(
             "SHELL_NESTED",
             f"this terminal is already in the kernelenv shell of {inside}; not starting another one inside it",
-            hint="type `exit` to leave it first" + ("" if Path(inside) == ctx.project else
-                                                     f", then `kernelenv shell --project {shlex.quote(str(ctx.project))}`"),
+            hint="type `exit` to leave it first"
+            + ("" if Path(inside) == ctx.project else f", then `kernelenv shell --project {shlex.quote(str(ctx.project))}`"),
             project=inside,
         )
     found = projectenv.find(ctx)
     env = projectenv.variables(found, ctx.environ)
     shell = shells.user_shell(ctx.environ)
     if proc.which(shell, env) is None:
-        raise OperationError("COMMAND_NOT_FOUND", f"the shell {shell} ($SHELL) does not exist", command=shell,
-                             hint="set SHELL to your shell, e.g. SHELL=/bin/bash kernelenv shell")
+        raise OperationError(
+            "COMMAND_NOT_FOUND",
+            f"the shell {shell} ($SHELL) does not exist",
+            command=shell,
+            hint="set SHELL to your shell, e.g. SHELL=/bin/bash kernelenv shell",
+        )
     rc_dir = _rc_dir(ctx)
     shells.write_files(rc_dir)
     label = found.project.name

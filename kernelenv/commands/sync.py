@@ -7,6 +7,7 @@ the backend verifies every download's hash before it changes anything (HASH_MISM
 failed sync leaves the venv as it was. With no venv yet (or one that must be rebuilt: copied
 or moved here), sync builds it from the lock as create would.
 """
+
 from __future__ import annotations
 
 import time
@@ -32,22 +33,41 @@ def run(ctx: Context, *, offline: bool = False) -> Result:
         if not mine:
             kernels.check_clash(ctx, all_rows, name, project=project, venv=venv)
         specstore.ensure_writable(ctx.kernels_dir)
-        built = provision.build(ctx, provision.Plan(project=project, venv=venv, name=name, lock=lock, offline=offline,
-                                                    repoint=mine[1:] if mine else []))
-        installed, removed, name_used, created, durations = (built.installed, built.removed, built.installer,
-                                                             built.venv_created, built.durations)
+        built = provision.build(
+            ctx,
+            provision.Plan(project=project, venv=venv, name=name, lock=lock, offline=offline, repoint=mine[1:] if mine else []),
+        )
+        installed, removed, name_used, created, durations = (
+            built.installed,
+            built.removed,
+            built.installer,
+            built.venv_created,
+            built.durations,
+        )
     else:
         with locks.venv_and_kernels(ctx, venv, []):
             venvmod.recover(venv)
             info = pythons.probe(venvmod.python_of(venv))
             backend = installer.for_venv(ctx.installer, venv)
             durations = {}
-            installed, removed = provision.apply_lock(ctx, venv, lock_path, lock, info, backend, offline=offline,
-                                                      exact=identity.inspect(venv).ours, durations=durations)
+            installed, removed = provision.apply_lock(
+                ctx, venv, lock_path, lock, info, backend, offline=offline, exact=identity.inspect(venv).ours, durations=durations
+            )
             if installed or removed:
                 provision.reshare(venv)  # a team's venv: what the installer added is the group's too
             name_used, created = backend.name, False
     durations["total"] = round(time.monotonic() - t0, 3)
-    return Result("sync", {"project": project, "venv": venv, "lock": lock_path, "python": lock.python,
-                           "installed": installed, "removed": removed, "installer": name_used,
-                           "venv_created": created, "durations": durations})
+    return Result(
+        "sync",
+        {
+            "project": project,
+            "venv": venv,
+            "lock": lock_path,
+            "python": lock.python,
+            "installed": installed,
+            "removed": removed,
+            "installer": name_used,
+            "venv_created": created,
+            "durations": durations,
+        },
+    )

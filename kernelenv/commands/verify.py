@@ -29,6 +29,7 @@ Contract:
   kernel logs are fresh files renamed into place (a link planted there is replaced, never written
   through); a ``.kernelenv``, ``verify`` or ``logs`` folder that is a link is USAGE.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -77,8 +78,11 @@ def _no_link(folder: Path) -> None:
     pointing at the user's files): executed notebooks and logs are written only into real folders."""
     if folder.is_symlink():
         raise OperationError(
-            "USAGE", f"{folder} is a symbolic link (to {os.path.realpath(folder)}); kernelenv writes executed notebooks "
-            "only into a real folder", hint="remove the link, or choose another folder with --output", path=folder,
+            "USAGE",
+            f"{folder} is a symbolic link (to {os.path.realpath(folder)}); kernelenv writes executed notebooks "
+            "only into a real folder",
+            hint="remove the link, or choose another folder with --output",
+            path=folder,
         )
 
 
@@ -108,10 +112,18 @@ def _missing_row(it: nbrun.Notebook, spec: kernelspec.Spec, lacks: list[str], as
     fix, action = nbrun.fix_for(spec, lacks)
     message = f"the kernel's environment has no {', '.join(lacks)}{_profile_words(lacks)}"
     if not asked:
-        return nbrun.row(it, status="skipped", skip={"reason": "missing-modules", "message": message},
-                         fix=fix, action=action)
-    error = {"cell": None, "execution_count": None, "line": None, "source": None, "raised_in": None,
-             "ename": "ModuleNotFoundError", "evalue": message, "fix": fix, "action": action}
+        return nbrun.row(it, status="skipped", skip={"reason": "missing-modules", "message": message}, fix=fix, action=action)
+    error = {
+        "cell": None,
+        "execution_count": None,
+        "line": None,
+        "source": None,
+        "raised_in": None,
+        "ename": "ModuleNotFoundError",
+        "evalue": message,
+        "fix": fix,
+        "action": action,
+    }
     return nbrun.row(it, status="failed", error=error, errors=[error], fix=fix, action=action)
 
 
@@ -139,8 +151,12 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
     named = {it.path for it in chosen} if (opts.only or os.path.isfile(source)) else set()
     out_dir = opts.output or default_output(ctx, spec, explicit_project=opts.kernel is None)
     if os.path.realpath(out_dir) == os.path.realpath(source) or (ctx.project / "notebooks").resolve() == out_dir.resolve():
-        raise OperationError("USAGE", f"the output folder {out_dir} holds notebooks to run: executed copies would replace them",
-                             hint="choose another --output", path=out_dir)
+        raise OperationError(
+            "USAGE",
+            f"the output folder {out_dir} holds notebooks to run: executed copies would replace them",
+            hint="choose another --output",
+            path=out_dir,
+        )
     if not (opts.timeout > 0 and opts.timeout != float("inf")):
         raise OperationError("USAGE", f"--timeout must be a positive number of seconds, not {opts.timeout}")
     _no_link(out_dir / "logs")
@@ -159,10 +175,23 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
     runnable = [it for it in chosen if it.path not in decided]
     named_kernels = {it.path: nbrun.kernel_named(it.nb) for it in items if it.nb is not None}  # before runs change nb
     jobs = max(1, min(opts.jobs or (os.cpu_count() or 1), len([it for it in runnable if not it.load_error]) or 1))
-    ran = asyncio.run(nbrun.run_many(
-        runnable, spec, ctx.search_path, jobs=jobs, timeout=opts.timeout, keep_going=opts.keep_going,
-        out_dir=out_dir, cwd_for=lambda it: out_dir if it.tutorial else it.path.parent, progress=ctx.progress,
-    )) if runnable else []
+    ran = (
+        asyncio.run(
+            nbrun.run_many(
+                runnable,
+                spec,
+                ctx.search_path,
+                jobs=jobs,
+                timeout=opts.timeout,
+                keep_going=opts.keep_going,
+                out_dir=out_dir,
+                cwd_for=lambda it: out_dir if it.tutorial else it.path.parent,
+                progress=ctx.progress,
+            )
+        )
+        if runnable
+        else []
+    )
     decided.update({r["path"]: r for r in ran})
     rows = []
     for it in items:
@@ -177,8 +206,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
         rows.append(r)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("passed", "failed", "skipped")}
     data = {
-        "kernel": {"name": spec.name, "display_name": spec.display_name, "python": spec.argv0,
-                   "resource_dir": spec.resource_dir},
+        "kernel": {"name": spec.name, "display_name": spec.display_name, "python": spec.argv0, "resource_dir": spec.resource_dir},
         "project": (spec.mark or {}).get("project"),
         "notebooks_dir": source,
         "output_dir": out_dir,

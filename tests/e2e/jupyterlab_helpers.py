@@ -4,6 +4,7 @@ The server runs from the test's own Python (jupyterlab is a test dependency) wit
 test's isolated HOME and JUPYTER_* folders, on a free port, and is killed at the end.
 Chromium is /usr/bin/chromium (apt); ``playwright install`` is never used.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,14 @@ from pathlib import Path
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -58,9 +65,17 @@ def jupyterlab(root_dir: Path, env: dict[str, str], startup: float = 60) -> Iter
     port, token = free_port(), secrets.token_hex(16)
     log = root_dir.parent / f"jupyterlab-{port}.log"
     argv = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}", "--ServerApp.port_retries=0",
-        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        "--ServerApp.port_retries=0",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")
@@ -109,7 +124,10 @@ def browser_page(home: Path):
     assert exe, "chromium is missing: apt-get install -y chromium (or scripts/install-e2e-tools.sh)"
     with sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(
-            str(home / "chromium-profile"), executable_path=exe, headless=True, args=CHROMIUM_ARGS,
+            str(home / "chromium-profile"),
+            executable_path=exe,
+            headless=True,
+            args=CHROMIUM_ARGS,
             viewport={"width": 1400, "height": 900},
         )
         try:

@@ -2,6 +2,7 @@
 
 Fails (does not skip) when Chromium is missing, unless KERNELENV_SKIP_E2E=1.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def e2e_ready():
     if os.environ.get("KERNELENV_SKIP_E2E") == "1":
         pytest.skip("KERNELENV_SKIP_E2E=1")
-    assert chromium(), "chromium is missing: run scripts/install-e2e-tools.sh (apt-get install -y chromium), or set KERNELENV_SKIP_E2E=1"
+    assert chromium(), (
+        "chromium is missing: run scripts/install-e2e-tools.sh (apt-get install -y chromium), or set KERNELENV_SKIP_E2E=1"
+    )
     # playwright and jupyterlab are test dependencies: an ImportError here is a failure, not a skip
     import jupyterlab  # noqa: F401
     import playwright  # noqa: F401

@@ -12,6 +12,7 @@ Tools: scripts/install-e2e-tools.sh. Missing tools fail the test unless KERNELEN
 KERNELENV_SCREENSHOTS=1 writes docs/vscode-palette.png, docs/vscode-result.png,
 docs/vscode-notebooks.png and docs/vscode-adopt.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -189,8 +190,14 @@ def made_project(jupyter, cli_venv, tmp_path) -> Path:
     """A minimal project created with the CLI (no UI), before code-server opens it."""
     folder = tmp_path / "work" / "nbproj"
     folder.mkdir(parents=True)
-    done = subprocess.run([str(cli_venv), "create", str(folder), "--json"], capture_output=True, text=True,
-                          env={**os.environ, **jupyter.env()}, stdin=subprocess.DEVNULL, timeout=600)
+    done = subprocess.run(
+        [str(cli_venv), "create", str(folder), "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **jupyter.env()},
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return folder
 
@@ -207,8 +214,14 @@ def code_server_on_project(jupyter, cli_venv, made_project, tmp_path):
 
 
 def _cli_json(cli_venv: Path, jupyter, *args: str) -> tuple[int, dict | None]:
-    done = subprocess.run([str(cli_venv), *args, "--json"], capture_output=True, text=True, env={**os.environ, **jupyter.env()},
-                          stdin=subprocess.DEVNULL, timeout=600)
+    done = subprocess.run(
+        [str(cli_venv), *args, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **jupyter.env()},
+        stdin=subprocess.DEVNULL,
+        timeout=600,
+    )
     try:
         return done.returncode, json.loads(done.stdout)
     except ValueError:
@@ -244,12 +257,24 @@ def test_notebooks_open_as_tabs_skipped_ones_reported_and_a_notebook_adopted(
 
         # A notebook inside the project that names another kernel: the adopt question.
         nb = project / "analysis.ipynb"
-        nb.write_text(json.dumps({
-            "cells": [{"cell_type": "code", "source": "import sys\nprint(sys.executable)", "metadata": {}, "outputs": [],
-                       "execution_count": None}],
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}},
-            "nbformat": 4, "nbformat_minor": 5,
-        }))
+        nb.write_text(
+            json.dumps(
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "source": "import sys\nprint(sys.executable)",
+                            "metadata": {},
+                            "outputs": [],
+                            "execution_count": None,
+                        }
+                    ],
+                    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}},
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                }
+            )
+        )
         vs.open_file(page, "analysis.ipynb")
         question = vs.wait_toast(page, "for this notebook?", timeout_s=60, fail_on=())
         assert "Use Python 3." in question and "(nbproj) for this notebook?" in question, question
@@ -260,8 +285,10 @@ def test_notebooks_open_as_tabs_skipped_ones_reported_and_a_notebook_adopted(
         _fail(page, server, tmp_path, f"{type(e).__name__}: {e}")
     untested = []
     if not cli_skips:
-        untested.append("the CLI on this branch does not report skipped notebooks with `skip`/`action` yet (verify rows: "
-                        f"{[(r.get('name'), r.get('status')) for r in rows]})")
+        untested.append(
+            "the CLI on this branch does not report skipped notebooks with `skip`/`action` yet (verify rows: "
+            f"{[(r.get('name'), r.get('status')) for r in rows]})"
+        )
     rc, _ = _cli_json(cli_venv, jupyter, "adopt", "--help")
     if rc == 2:
         untested.append("the CLI on this branch has no `kernelenv adopt` yet: the question was shown, Use It not tried")

@@ -4,6 +4,7 @@ Tools come from ``scripts/install-e2e-tools.sh``: Node 24 and code-server under
 ``<repo>/.cache/e2e``, Chromium at /usr/bin/chromium. Everything a run writes (HOME,
 user data, extensions) lives in the test's temporary folder.
 """
+
 from __future__ import annotations
 
 import json
@@ -159,7 +160,16 @@ def code_server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def install_extension(vsix: Path, user_data: Path, extensions: Path, env: dict[str, str]) -> None:
     proc = subprocess.run(
-        [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(user_data), "--extensions-dir", str(extensions), "--install-extension", str(vsix)],
+        [
+            str(NODE24),
+            str(CODE_SERVER),
+            "--user-data-dir",
+            str(user_data),
+            "--extensions-dir",
+            str(extensions),
+            "--install-extension",
+            str(vsix),
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -187,11 +197,16 @@ def start_code_server(root: Path, folder: Path, vsix: Path, settings: dict, env:
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
-            str(NODE24), str(CODE_SERVER),
-            "--user-data-dir", str(user_data),
-            "--extensions-dir", str(extensions),
-            "--auth", "none",
-            "--bind-addr", f"127.0.0.1:{port}",
+            str(NODE24),
+            str(CODE_SERVER),
+            "--user-data-dir",
+            str(user_data),
+            "--extensions-dir",
+            str(extensions),
+            "--auth",
+            "none",
+            "--bind-addr",
+            f"127.0.0.1:{port}",
             "--disable-telemetry",
             "--disable-update-check",
             "--disable-workspace-trust",
@@ -276,7 +291,9 @@ def toasts(page) -> list[str]:
     return out
 
 
-def wait_toast(page, contains: str, timeout_s: float, answer_picks: bool = False, fail_on: tuple[str, ...] = ("Kernelenv: ",)) -> str:
+def wait_toast(
+    page, contains: str, timeout_s: float, answer_picks: bool = False, fail_on: tuple[str, ...] = ("Kernelenv: ",)
+) -> str:
     """Wait for a notification containing `contains`. With answer_picks, accept the default
     (first) item of any quick pick the command shows meanwhile. An error toast of the
     extension fails at once with its text."""

@@ -4,6 +4,7 @@ Nothing is mocked: a fault is a real signal to the real CLI process at a moment 
 by watching its ``--json`` progress lines on stderr, a real tmpfs, a real server.
 ``consistency`` is the invariant every test and the benchmark assert after a fault.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,12 @@ def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 600
     """(exit code, envelope or None, stderr) of ``python -m kernelenv ARGS``."""
     done = subprocess.run(
         [sys.executable, "-m", "kernelenv", *map(str, args)],
-        capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
     )
     envelope = json.loads(done.stdout) if done.stdout.strip().startswith("{") else None
     return done.returncode, envelope, done.stderr
@@ -55,7 +61,11 @@ def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 600
 def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "kernelenv", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
 
 
@@ -187,7 +197,12 @@ def tree(root: Path, skip: tuple[Path, ...] = ()) -> dict[str, tuple]:
             if p.startswith(skip_s):
                 continue
             st = os.lstat(p)
-            out[p] = (st.st_mode >> 12, st.st_size if not os.path.isdir(p) else 0, st.st_mtime_ns if os.path.isfile(p) else 0, st.st_mode & 0o7777)
+            out[p] = (
+                st.st_mode >> 12,
+                st.st_size if not os.path.isdir(p) else 0,
+                st.st_mtime_ns if os.path.isfile(p) else 0,
+                st.st_mode & 0o7777,
+            )
     return out
 
 

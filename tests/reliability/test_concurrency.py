@@ -3,6 +3,7 @@
 All end well or refuse with a stable code; every kernel.json is complete and names the
 venv of its own project; no venv holds another project's files or two copies of a package.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,9 @@ def _check_kernel(kernels: Path, name: str, project: Path) -> None:
     names = [d.rsplit("-", 1)[0].lower() for d in dists]
     assert len(names) == len(set(names)), f"two versions of one package in {venv}: {sorted(dists)}"
     assert json.loads((venv / ".kernelenv.json").read_text())["state"] == "ready"
-    prefix = subprocess.run([str(venv / "bin/python"), "-c", "import sys, ipykernel; print(sys.prefix)"],
-                            capture_output=True, text=True, check=True).stdout.strip()
+    prefix = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import sys, ipykernel; print(sys.prefix)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert prefix == str(venv)
 
 

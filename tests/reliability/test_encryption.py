@@ -7,6 +7,7 @@ kernelenv writes that stanza when the venv's ipykernel supports it. The proof is
 wire: with keys the kernel answers and does not print ipykernel's "without encryption"
 warning; a client holding the HMAC key and ports but not the curve keys gets nothing.
 """
+
 from __future__ import annotations
 
 import json

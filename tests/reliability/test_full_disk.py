@@ -4,6 +4,7 @@ During install (the project folder on a 20 MB tmpfs: ipykernel's wheels do not f
 while writing the kernelspec (the Jupyter data folder on a full tmpfs): a clear error
 with a stable code, nothing registered, the run's venv gone, the user's files intact.
 """
+
 from __future__ import annotations
 
 import subprocess

@@ -7,6 +7,7 @@ gets, it either does the job or exits 1/2 with one envelope whose codes are stab
 ``--python`` pointing nowhere, so a run stops before any download; a few real creates
 with hostile folder names run to the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,15 +37,28 @@ class World:
     def __init__(self, root: Path, monkeypatch):
         self.root = root
         self.env = faults.cli_env(root)
-        for k in ("HOME", "JUPYTER_DATA_DIR", "JUPYTER_PATH", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR", "XDG_CACHE_HOME", "JUPYTER_PLATFORM_DIRS"):
+        for k in (
+            "HOME",
+            "JUPYTER_DATA_DIR",
+            "JUPYTER_PATH",
+            "JUPYTER_CONFIG_DIR",
+            "JUPYTER_RUNTIME_DIR",
+            "XDG_CACHE_HOME",
+            "JUPYTER_PLATFORM_DIRS",
+        ):
             monkeypatch.setenv(k, self.env[k])
         self.project = root / "projects" / "here" / "cwd"  # "../.." (a flag value) is still a project folder of the world
         self.project.mkdir(parents=True)
         monkeypatch.chdir(self.project)
         self.user = faults.user_files(root)
         (root / "home" / ".cache" / "kernelenv").mkdir(parents=True)
-        self.owned = (root / "jupyter-data", root / "home" / ".cache" / "kernelenv", root / "projects", root / "jupyter-runtime",
-                      root / "home" / ".ipython")  # the last: IPython's profile, made by kernels doctor starts
+        self.owned = (
+            root / "jupyter-data",
+            root / "home" / ".cache" / "kernelenv",
+            root / "projects",
+            root / "jupyter-runtime",
+            root / "home" / ".ipython",
+        )  # the last: IPython's profile, made by kernels doctor starts
         self.before = faults.tree(root, skip=self.owned)
 
     def main(self, argv: list[str]) -> tuple[int, dict]:
@@ -86,6 +100,7 @@ def test_kernel_names(world, name):
 def _folder_name() -> st.SearchStrategy[str]:
     def fits(s: str) -> bool:
         return s not in (".", "..") and len(s.encode("utf-8", "surrogateescape")) <= 255
+
     chars = st.characters(exclude_categories=("Cs",), exclude_characters="/\0")
     return st.one_of(
         st.text(chars, min_size=1, max_size=80),
@@ -138,17 +153,30 @@ def test_real_create_and_remove_with_hostile_folder_names(world, folder):
         shutil.rmtree(project, ignore_errors=True)
 
 
-toml_keys = st.sampled_from(["python", "name", "display-name", "packages", "requirements", "profile", "env", "installer", "venv", "bogus"])
-toml_values = st.one_of(any_text.map(json.dumps), st.integers().map(str), st.just("true"), st.just("[1, 2]"),
-                        st.lists(any_text, max_size=3).map(json.dumps), st.just('{a = "b"}'), any_text)
+toml_keys = st.sampled_from(
+    ["python", "name", "display-name", "packages", "requirements", "profile", "env", "installer", "venv", "bogus"]
+)
+toml_values = st.one_of(
+    any_text.map(json.dumps),
+    st.integers().map(str),
+    st.just("true"),
+    st.just("[1, 2]"),
+    st.lists(any_text, max_size=3).map(json.dumps),
+    st.just('{a = "b"}'),
+    any_text,
+)
 
 
 @settings(max_examples=150, **SETTINGS)
-@given(body=st.one_of(
-    any_text,
-    st.lists(st.tuples(toml_keys, toml_values), max_size=6).map(
-        lambda kv: "[tool.kernelenv]\n" + "\n".join(f"{k} = {v}" for k, v in kv)),
-), where=st.sampled_from(["kernelenv.toml", "pyproject.toml"]))
+@given(
+    body=st.one_of(
+        any_text,
+        st.lists(st.tuples(toml_keys, toml_values), max_size=6).map(
+            lambda kv: "[tool.kernelenv]\n" + "\n".join(f"{k} = {v}" for k, v in kv)
+        ),
+    ),
+    where=st.sampled_from(["kernelenv.toml", "pyproject.toml"]),
+)
 def test_project_files(world, body, where):
     f = world.project / where
     f.write_text(body, encoding="utf-8")
@@ -163,10 +191,16 @@ def test_project_files(world, body, where):
 
 
 @settings(max_examples=150, **SETTINGS)
-@given(body=st.one_of(st.binary(max_size=400), any_text.map(lambda s: s.encode()),
-                      st.dictionaries(any_text, st.one_of(any_text, st.integers(), st.lists(any_text)), max_size=4)
-                      .map(lambda d: json.dumps(d).encode()),
-                      st.just(b'version = 1\n[python]\nversion = "3.11.7"\n[[package]]\nname = "x"\n')))
+@given(
+    body=st.one_of(
+        st.binary(max_size=400),
+        any_text.map(lambda s: s.encode()),
+        st.dictionaries(any_text, st.one_of(any_text, st.integers(), st.lists(any_text)), max_size=4).map(
+            lambda d: json.dumps(d).encode()
+        ),
+        st.just(b'version = 1\n[python]\nversion = "3.11.7"\n[[package]]\nname = "x"\n'),
+    )
+)
 def test_lock_files(world, body):
     (world.project / "kernelenv.lock").write_bytes(body)
     try:
@@ -184,8 +218,9 @@ def _verbs() -> dict[str, argparse.ArgumentParser]:
 
 
 VERBS = _verbs()
-flag_value = st.one_of(any_text, st.sampled_from(["0", "-1", "1e9", "nan", "..", "../..", "x" * 300, "a b", "--json"]),
-                       st.integers(-5, 100).map(str)).filter(lambda v: not v.startswith("/"))
+flag_value = st.one_of(
+    any_text, st.sampled_from(["0", "-1", "1e9", "nan", "..", "../..", "x" * 300, "a b", "--json"]), st.integers(-5, 100).map(str)
+).filter(lambda v: not v.startswith("/"))
 
 
 @st.composite

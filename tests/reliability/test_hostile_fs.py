@@ -3,6 +3,7 @@ kernel.json truncated / not JSON / not UTF-8 / empty, a venv whose pyvenv.cfg is
 or garbage. ``list``, ``doctor``, ``remove`` and ``prune`` report them and never crash
 (no INTERNAL code, always one envelope).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -112,7 +113,10 @@ def test_read_only_jupyter_data_dir(tmp_path):
         mount.remount_ro()
         before = faults.tree(data)
         listing = _ok_envelope(*faults.run(["list", "--json"], env), allowed=(0,))
-        assert {r["name"]: r["status"] for r in listing["data"]["kernels"] if r["owned"]} == {"a": "ok", "b": "interpreter-missing"}
+        assert {r["name"]: r["status"] for r in listing["data"]["kernels"] if r["owned"]} == {
+            "a": "ok",
+            "b": "interpreter-missing",
+        }
         doc = _ok_envelope(*faults.run(["doctor", a, "--json"], env), allowed=(0,))
         assert doc["data"]["problems"] == 0
         rc, envelope, err = faults.run(["remove", "a", "--json"], env)

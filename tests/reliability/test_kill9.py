@@ -7,6 +7,7 @@ kernelspec. Afterwards ``list`` and ``doctor`` answer with a consistent state, a
 ``create`` heals it, and at no moment (polled every 5 ms) did a kernelspec point at a
 venv without ipykernel.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ A real HTTP server on 127.0.0.1 serves a PEP 503 simple index whose every file d
 announces 200 kB, then closes the socket. uv and pip are pointed at it through
 their own environment variables (UV_INDEX_URL, PIP_INDEX_URL), as a user's config would.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -38,8 +39,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         if parts[:1] == ["simple"] and len(parts) == 2:
             pkg = parts[1].replace("-", "_")
-            body = (f'<html><body><a href="/files/{pkg}-99.0-py3-none-any.whl" data-dist-info-metadata="true"'
-                    f' data-core-metadata="true">{pkg}-99.0-py3-none-any.whl</a></body></html>').encode()
+            body = (
+                f'<html><body><a href="/files/{pkg}-99.0-py3-none-any.whl" data-dist-info-metadata="true"'
+                f' data-core-metadata="true">{pkg}-99.0-py3-none-any.whl</a></body></html>'
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", str(len(body)))
@@ -79,8 +82,14 @@ def index():
 def _point_at(env: dict, index: _DroppingIndex, tmp_path) -> dict:
     env = dict(env)
     env.update(
-        UV_INDEX_URL=index.url, UV_DEFAULT_INDEX=index.url, UV_CACHE_DIR=str(tmp_path / "fresh-uv-cache"),
-        UV_HTTP_RETRIES="0", PIP_INDEX_URL=index.url, PIP_RETRIES="0", PIP_NO_CACHE_DIR="1", PIP_TIMEOUT="10",
+        UV_INDEX_URL=index.url,
+        UV_DEFAULT_INDEX=index.url,
+        UV_CACHE_DIR=str(tmp_path / "fresh-uv-cache"),
+        UV_HTTP_RETRIES="0",
+        PIP_INDEX_URL=index.url,
+        PIP_RETRIES="0",
+        PIP_NO_CACHE_DIR="1",
+        PIP_TIMEOUT="10",
     )
     return env
 

@@ -4,6 +4,7 @@ Nothing ``list``, ``doctor`` or ``remove`` does runs them through a shell: every
 would create a file if a shell ever saw it, and none is ever created. Only ``doctor``'s
 start test runs the spec, as an argv list, and the kernel then sees the literal text.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,16 @@ import faults
 
 
 def _payloads(canary: Path) -> list[str]:
-    return [f"$(touch {canary}/a)", f"`touch {canary}/b`", f"; touch {canary}/c", f"| touch {canary}/d",
-            f"&& touch {canary}/e", f"\n touch {canary}/f", f"' ; touch {canary}/g ; '", f'" ; touch {canary}/h ; "']
+    return [
+        f"$(touch {canary}/a)",
+        f"`touch {canary}/b`",
+        f"; touch {canary}/c",
+        f"| touch {canary}/d",
+        f"&& touch {canary}/e",
+        f"\n touch {canary}/f",
+        f"' ; touch {canary}/g ; '",
+        f'" ; touch {canary}/h ; "',
+    ]
 
 
 def test_shell_metacharacters_never_reach_a_shell(tmp_path):
@@ -33,10 +42,17 @@ def test_shell_metacharacters_never_reach_a_shell(tmp_path):
     (kernels / "evil" / "kernel.json").write_text(json.dumps(evil))
     for i, p in enumerate(_payloads(canary)):  # argv[0] itself a shell command line
         (kernels / f"cmd{i}").mkdir()
-        (kernels / f"cmd{i}" / "kernel.json").write_text(json.dumps({
-            "argv": [f"python3 {p}", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": p, "language": "python", "env": {"X": p},
-            "metadata": {"kernelenv": {"project": p, "venv": p}}}))
+        (kernels / f"cmd{i}" / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [f"python3 {p}", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": p,
+                    "language": "python",
+                    "env": {"X": p},
+                    "metadata": {"kernelenv": {"project": p, "venv": p}},
+                }
+            )
+        )
     rc, listing, _ = faults.run(["list", "--json"], env)
     assert rc == 0
     rows = {r["name"]: r for r in listing["data"]["kernels"]}

@@ -4,6 +4,7 @@ No world-writable file or folder in a kernelspec, a venv, or kernelenv's cache (
 under the usual umask; kernelspecs stay 0644/0755 even under umask 000; a temporary
 name planted in advance (a symlink to the user's file) is never written through.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,14 @@ def _world_writable(root: Path) -> list[str]:
 
 
 def _create(project: Path, env: dict, umask: int) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kernelenv", "create", str(project), "--json"], env=env,
-                          capture_output=True, text=True, preexec_fn=lambda: os.umask(umask), timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "kernelenv", "create", str(project), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(umask),
+        timeout=600,
+    )
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o002])

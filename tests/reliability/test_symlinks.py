@@ -3,6 +3,7 @@
 A kernelspec folder that is a link to somewhere else; a venv path that is a link into the
 user's files (carrying a forged mark); a project ``.venv`` that is a link.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,16 @@ import faults
 
 def _spec(folder: Path, python: str, project: Path, venv: Path) -> None:
     folder.mkdir(parents=True)
-    (folder / "kernel.json").write_text(json.dumps({
-        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": folder.name, "language": "python",
-        "metadata": {"kernelenv": {"project": str(project), "venv": str(venv), "python": python}},
-    }))
+    (folder / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": folder.name,
+                "language": "python",
+                "metadata": {"kernelenv": {"project": str(project), "venv": str(venv), "python": python}},
+            }
+        )
+    )
 
 
 def _fake_user_venv(where: Path, claims: Path, with_python: bool) -> Path:
@@ -87,7 +93,9 @@ def test_project_dot_venv_that_is_a_link(tmp_path):
         (project / ".venv").unlink()
     # a link to the user's half-made env that carries a forged "creating" mark: not rebuilt
     fake = _fake_user_venv(user / "env", project / ".venv", with_python=False)
-    (fake / ".kernelenv.json").write_text(json.dumps({"created_by": "kernelenv", "venv": str(project / ".venv"), "state": "creating"}))
+    (fake / ".kernelenv.json").write_text(
+        json.dumps({"created_by": "kernelenv", "venv": str(project / ".venv"), "state": "creating"})
+    )
     before = faults.tree(user)
     (project / ".venv").symlink_to(fake)
     rc, envelope, err = faults.run(["create", project, "--json"], env)

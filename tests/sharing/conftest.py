@@ -1,4 +1,5 @@
 """Fixtures of the sharing tests: the engine (or a skip), the base image and the project's image."""
+
 from __future__ import annotations
 
 import pytest

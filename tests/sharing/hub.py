@@ -6,6 +6,7 @@ runs as that user) and the dummy authenticator; the tests drive it through the H
 tokens and run code over the kernel websocket. Users and groups are made with useradd/groupadd
 and removed again, with whatever processes of theirs are left (by pid), when the test ends.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -136,29 +137,34 @@ class Hub:
 
     def config(self) -> str:
         venv = self.tools.venv
-        return "\n".join([
-            "c = get_config()  # noqa",
-            "c.JupyterHub.ip = '127.0.0.1'",
-            f"c.JupyterHub.port = {self.port}",
-            "c.JupyterHub.hub_ip = '127.0.0.1'",
-            f"c.JupyterHub.hub_port = {self.hub_port}",
-            f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{self.api_port}'",
-            f"c.ConfigurableHTTPProxy.command = [{str(self.tools.proxy)!r}]",
-            f"c.ConfigurableHTTPProxy.pid_file = {str(self.root / 'proxy.pid')!r}",
-            f"c.JupyterHub.db_url = 'sqlite:///{self.root / 'jupyterhub.sqlite'}'",
-            f"c.JupyterHub.cookie_secret_file = {str(self.root / 'cookie_secret')!r}",
-            "c.JupyterHub.spawner_class = 'localprocess'",
-            "c.JupyterHub.authenticator_class = 'dummy'",
-            f"c.Authenticator.allowed_users = {set(self.users)!r}",
-            f"c.Spawner.cmd = [{str(venv / 'bin' / 'jupyterhub-singleuser')!r}]",
-            "c.Spawner.ip = '127.0.0.1'",
-            "c.Spawner.http_timeout = 60",
-            "c.Spawner.start_timeout = 120",
-            f"c.Spawner.environment = {{'JUPYTER_PATH': {str(self.jupyter_path)!r}}}",
-            f"c.JupyterHub.services = [{{'name': 'kernelenv-test', 'api_token': {self.token!r}}}]",
-            "c.JupyterHub.load_roles = [{'name': 'kernelenv-test', 'services': ['kernelenv-test'], 'scopes': "
-            "['admin:users', 'admin:servers', 'access:servers', 'tokens', 'list:users', 'read:users']}]",
-        ]) + "\n"
+        return (
+            "\n".join(
+                [
+                    "c = get_config()  # noqa",
+                    "c.JupyterHub.ip = '127.0.0.1'",
+                    f"c.JupyterHub.port = {self.port}",
+                    "c.JupyterHub.hub_ip = '127.0.0.1'",
+                    f"c.JupyterHub.hub_port = {self.hub_port}",
+                    f"c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{self.api_port}'",
+                    f"c.ConfigurableHTTPProxy.command = [{str(self.tools.proxy)!r}]",
+                    f"c.ConfigurableHTTPProxy.pid_file = {str(self.root / 'proxy.pid')!r}",
+                    f"c.JupyterHub.db_url = 'sqlite:///{self.root / 'jupyterhub.sqlite'}'",
+                    f"c.JupyterHub.cookie_secret_file = {str(self.root / 'cookie_secret')!r}",
+                    "c.JupyterHub.spawner_class = 'localprocess'",
+                    "c.JupyterHub.authenticator_class = 'dummy'",
+                    f"c.Authenticator.allowed_users = {set(self.users)!r}",
+                    f"c.Spawner.cmd = [{str(venv / 'bin' / 'jupyterhub-singleuser')!r}]",
+                    "c.Spawner.ip = '127.0.0.1'",
+                    "c.Spawner.http_timeout = 60",
+                    "c.Spawner.start_timeout = 120",
+                    f"c.Spawner.environment = {{'JUPYTER_PATH': {str(self.jupyter_path)!r}}}",
+                    f"c.JupyterHub.services = [{{'name': 'kernelenv-test', 'api_token': {self.token!r}}}]",
+                    "c.JupyterHub.load_roles = [{'name': 'kernelenv-test', 'services': ['kernelenv-test'], 'scopes': "
+                    "['admin:users', 'admin:servers', 'access:servers', 'tokens', 'list:users', 'read:users']}]",
+                ]
+            )
+            + "\n"
+        )
 
     def start(self, timeout: float = 60) -> float:
         """Start the Hub; the seconds until its API answered."""
@@ -168,9 +174,15 @@ class Hub:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "VIRTUAL_ENV", "PYTHON"))}
         env["PATH"] = f"{self.tools.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
         with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen([str(self.tools.venv / "bin" / "jupyterhub"), "-f", "jupyterhub_config.py"],
-                                         cwd=self.root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env=env, start_new_session=True)
+            self.proc = subprocess.Popen(
+                [str(self.tools.venv / "bin" / "jupyterhub"), "-f", "jupyterhub_config.py"],
+                cwd=self.root,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
         while time.monotonic() - t0 < timeout:
             if self.proc.poll() is not None:
                 raise AssertionError(f"the Hub exited ({self.proc.returncode}):\n{self.tail()}")
@@ -204,11 +216,20 @@ class Hub:
                 os.kill(int(proxy_pid.read_text().strip()), signal.SIGTERM)
 
     # REST ---------------------------------------------------------------------------------
-    def api(self, method: str, path: str, body: dict | None = None, token: str | None = None,
-            expect: tuple[int, ...] = (200, 201, 202, 204)) -> dict | list | None:
-        req = urllib.request.Request(self.url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"token {token or self.token}",
-                                              "Content-Type": "application/json"})
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        token: str | None = None,
+        expect: tuple[int, ...] = (200, 201, 202, 204),
+    ) -> dict | list | None:
+        req = urllib.request.Request(
+            self.url + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {token or self.token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 status, raw = resp.status, resp.read()
@@ -239,16 +260,36 @@ def execute(hub: Hub, user: str, token: str, kernel_id: str, code: str, timeout:
 
     import websocket
 
-    ws = websocket.create_connection(f"ws://127.0.0.1:{hub.port}/user/{user}/api/kernels/{kernel_id}/channels",
-                                     header=[f"Authorization: token {token}"], timeout=timeout)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{hub.port}/user/{user}/api/kernels/{kernel_id}/channels",
+        header=[f"Authorization: token {token}"],
+        timeout=timeout,
+    )
     try:
         msg_id = uuid.uuid4().hex
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": user, "session": uuid.uuid4().hex, "msg_type": "execute_request",
-                       "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False},
-        }))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": user,
+                        "session": uuid.uuid4().hex,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                    },
+                }
+            )
+        )
         out: list[str] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

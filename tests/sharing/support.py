@@ -9,6 +9,7 @@ file lock, so parallel workers wait for one build.
 
 When podman cannot run here at all, everything that needs it skips with the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -84,8 +85,13 @@ def base_image() -> str:
         t = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="kernelenv-rootfs-") as tmp:
             tar = Path(tmp) / "rootfs.tar"
-            done = subprocess.run(["mmdebstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(tar)],
-                                  capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                ["mmdebstrap", "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(tar)],
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                stdin=subprocess.DEVNULL,
+            )
             assert done.returncode == 0, done.stderr[-3000:]
             podman("import", str(tar), BASE_IMAGE)
         TIMINGS["base image (mmdebstrap + podman import)"] = time.monotonic() - t
@@ -94,8 +100,14 @@ def base_image() -> str:
 
 
 def _cli(*args: str, env: dict, timeout: float = 1800) -> dict:
-    done = subprocess.run([sys.executable, "-m", "kernelenv", *args, "--json"], capture_output=True, text=True,
-                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "kernelenv", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
     envelope = json.loads(done.stdout)
     assert done.returncode == 0, (args, envelope["errors"], done.stderr[-3000:])
     return envelope["data"]
@@ -104,8 +116,13 @@ def _cli(*args: str, env: dict, timeout: float = 1800) -> dict:
 def project_env(root: Path) -> dict:
     """An environment with its own HOME and Jupyter folders under ``root`` (for kernelenv runs)."""
     env = dict(os.environ)
-    for key, sub in (("HOME", "home"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_PATH", "path"),
-                     ("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime")):
+    for key, sub in (
+        ("HOME", "home"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_PATH", "path"),
+        ("JUPYTER_CONFIG_DIR", "config"),
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+    ):
         (root / sub).mkdir(parents=True, exist_ok=True)
         env[key] = str(root / sub)
     env["XDG_CACHE_HOME"] = str(root / "home" / ".cache")

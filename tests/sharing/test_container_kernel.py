@@ -5,6 +5,7 @@ launch VS Code's Jupyter extension makes from the same spec runs too; a killed l
 container is found and swept by the functions doctor and prune call; the tutorial notebooks
 pass through `kernelenv verify`; `remove` leaves images it did not build.
 """
+
 from __future__ import annotations
 
 import json
@@ -145,12 +146,20 @@ def _vscode_launch(spec: dict, connection: dict, connection_file: str) -> list[s
     """
     argv = list(spec["argv"])
     i = next(i for i, a in enumerate(argv) if "{connection_file}" in a)
-    del argv[i - 1: i + 1]
+    del argv[i - 1 : i + 1]
     c = connection
-    return argv + [f"--ip={c['ip']}", f"--stdin={c['stdin_port']}", f"--control={c['control_port']}", f"--hb={c['hb_port']}",
-                   f'--Session.signature_scheme="{c["signature_scheme"]}"', f'--Session.key=b"{c["key"]}"',
-                   f"--shell={c['shell_port']}", f'--transport="{c["transport"]}"', f"--iopub={c['iopub_port']}",
-                   f"--f={connection_file}"]
+    return argv + [
+        f"--ip={c['ip']}",
+        f"--stdin={c['stdin_port']}",
+        f"--control={c['control_port']}",
+        f"--hb={c['hb_port']}",
+        f'--Session.signature_scheme="{c["signature_scheme"]}"',
+        f'--Session.key=b"{c["key"]}"',
+        f"--shell={c['shell_port']}",
+        f'--transport="{c["transport"]}"',
+        f"--iopub={c['iopub_port']}",
+        f"--f={connection_file}",
+    ]
 
 
 def _free_port() -> int:
@@ -168,16 +177,25 @@ def test_vscode_launch_runs_and_a_killed_launcher_takes_its_container(kernel_ima
     project, image = kernel_image
     register(cli, project, image, "vsc")
     spec = json.loads((jupyter.kernels / "vsc" / "kernel.json").read_text())
-    c = {"ip": "127.0.0.1", "transport": "tcp", "signature_scheme": "hmac-sha256", "key": "k-" + os.urandom(8).hex(),
-         **{f"{ch}_port": _free_port() for ch in ("shell", "iopub", "stdin", "control", "hb")}}
+    c = {
+        "ip": "127.0.0.1",
+        "transport": "tcp",
+        "signature_scheme": "hmac-sha256",
+        "key": "k-" + os.urandom(8).hex(),
+        **{f"{ch}_port": _free_port() for ch in ("shell", "iopub", "stdin", "control", "hb")},
+    }
     argv = _vscode_launch(spec, c, str(jupyter.runtime / "kernel-v2-4242.json"))
-    assert not any(a.startswith("{connection_file}:") for a in argv) and "-v" not in argv[:argv.index("--label")]  # the mount pair is gone
+    assert (
+        not any(a.startswith("{connection_file}:") for a in argv) and "-v" not in argv[: argv.index("--label")]
+    )  # the mount pair is gone
     env = {**os.environ, **spec["env"]}
     log = open(tmp_path / "kernel.log", "wb")
     child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env)  # node's spawn: pipes
     try:
         # VS Code waits for the shell and iopub ports (tcp-port-used), then talks
-        assert wait_until(lambda: _port_used(c["shell_port"]) and _port_used(c["iopub_port"]), 120), (tmp_path / "kernel.log").read_text()
+        assert wait_until(lambda: _port_used(c["shell_port"]) and _port_used(c["iopub_port"]), 120), (
+            tmp_path / "kernel.log"
+        ).read_text()
         kc = BlockingKernelClient()
         kc.load_connection_info(c)
         kc.start_channels()

@@ -9,6 +9,7 @@ delete, and no container left. The settings that are not EG's defaults, each fro
 EG_DOCKER_NETWORK=podman, EG_RESPONSE_ADDR_ANY=true, and EG_INHERITED_ENVS=PATH,DOCKER_HOST so
 the launcher gets them from EG rather than from a machine-specific kernelspec.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,8 +75,12 @@ def test_kubernetes_spec_has_the_shape_of_egs_own_sample(cli, tmp_path, kernel_i
         # the same launcher arguments and EG placeholders as the sample, the launcher found via {resource_dir}
         assert ours["argv"][2:] == sample["argv"][2:] and ours["argv"][0] == sample["argv"][0] == "python"
         assert ours["argv"][1] == "{resource_dir}/scripts/" + os.path.basename(sample["argv"][1])
-    assert json.loads((support.EG_SRC / "etc" / "kernelspecs" / "python_kubernetes" / "kernel.json").read_text())[
-        "metadata"]["process_proxy"]["class_name"] == gateway.PROXIES["kubernetes"]
+    assert (
+        json.loads((support.EG_SRC / "etc" / "kernelspecs" / "python_kubernetes" / "kernel.json").read_text())["metadata"][
+            "process_proxy"
+        ]["class_name"]
+        == gateway.PROXIES["kubernetes"]
+    )
     for launcher in data["launchers"]:  # what each spec's scripts/ needs is in EG's source distribution
         name, _, inner = launcher["source"].partition(":")
         assert name == gateway.EG_SDIST and (support.EG_SRC / inner).is_file() and not launcher["present"]
@@ -110,15 +115,30 @@ class Channels:
 
     def send(self, msg_type: str, content: dict, channel: str = "shell") -> str:
         msg_id = uuid.uuid4().hex
-        header = {"msg_id": msg_id, "msg_type": msg_type, "session": self.session, "username": "alice",
-                  "version": "5.3", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        header = {
+            "msg_id": msg_id,
+            "msg_type": msg_type,
+            "session": self.session,
+            "username": "alice",
+            "version": "5.3",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
         self.ws.send(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": channel}))
         return msg_id
 
     def execute(self, code: str, timeout: float = 60) -> tuple[str, dict]:
         """(printed text, the execute_reply content)."""
-        msg_id = self.send("execute_request", {"code": code, "silent": False, "store_history": False,
-                                               "user_expressions": {}, "allow_stdin": False, "stop_on_error": False})
+        msg_id = self.send(
+            "execute_request",
+            {
+                "code": code,
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+                "stop_on_error": False,
+            },
+        )
         return self.collect(msg_id, timeout)
 
     def collect(self, msg_id: str, timeout: float = 60) -> tuple[str, dict]:
@@ -146,8 +166,13 @@ def podman_api(tmp_path, podman):
     """podman's Docker-compatible API on a unix socket of this test's."""
     sock = tmp_path / "podman.sock"
     log = open(tmp_path / "podman-service.log", "wb")
-    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
+    service = subprocess.Popen(
+        ["podman", "system", "service", "--time=0", f"unix://{sock}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         _wait(lambda: sock.exists(), 30, "podman's API socket")
         yield f"unix://{sock}"
@@ -181,32 +206,54 @@ def test_docker_kernel_through_the_gateway(kernel_image, cli, tmp_path, podman_a
     home = tmp_path / "eg-home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "VIRTUAL_ENV"))}
-    env.update({
-        "HOME": str(home), "JUPYTER_PATH": str(folder), "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "DOCKER_HOST": podman_api, "EG_DOCKER_NETWORK": "podman", "EG_RESPONSE_IP": gateway_ip,
-        "EG_RESPONSE_ADDR_ANY": "true", "EG_INHERITED_ENVS": "PATH,DOCKER_HOST",
-        "PATH": f"{support.EG_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}",
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "JUPYTER_PATH": str(folder),
+            "JUPYTER_DATA_DIR": str(home / "data"),
+            "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+            "JUPYTER_CONFIG_DIR": str(home / "config"),
+            "DOCKER_HOST": podman_api,
+            "EG_DOCKER_NETWORK": "podman",
+            "EG_RESPONSE_IP": gateway_ip,
+            "EG_RESPONSE_ADDR_ANY": "true",
+            "EG_INHERITED_ENVS": "PATH,DOCKER_HOST",
+            "PATH": f"{support.EG_VENV / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        }
+    )
     log = open(tmp_path / "eg.log", "wb")
     t = time.monotonic()
-    eg = subprocess.Popen([str(support.EG_VENV / "bin" / "jupyter-enterprisegateway"), "--ip=127.0.0.1", f"--port={port}",
-                           "--EnterpriseGatewayApp.allowed_kernels=['sharedemo-docker']"],
-                          env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    eg = subprocess.Popen(
+        [
+            str(support.EG_VENV / "bin" / "jupyter-enterprisegateway"),
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--EnterpriseGatewayApp.allowed_kernels=['sharedemo-docker']",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     kid = None
     try:
+
         def specs():
             try:
                 r = requests.get(f"{base}/api/kernelspecs", timeout=5)
             except requests.ConnectionError:
                 return None
             return r.json() if r.ok else None
+
         listed = _wait(specs, 60, "the gateway")
         support.TIMINGS["EG start to answering /api/kernelspecs"] = time.monotonic() - t
         assert "sharedemo-docker" in listed["kernelspecs"], listed
         t = time.monotonic()
-        r = requests.post(f"{base}/api/kernels", json={"name": "sharedemo-docker", "env": {"KERNEL_USERNAME": "alice"}}, timeout=180)
+        r = requests.post(
+            f"{base}/api/kernels", json={"name": "sharedemo-docker", "env": {"KERNEL_USERNAME": "alice"}}, timeout=180
+        )
         assert r.status_code == 201, (r.status_code, r.text, (tmp_path / "eg.log").read_text()[-4000:])
         kid = r.json()["id"]
         support.TIMINGS["EG: POST /api/kernels to a kernel in a podman container"] = time.monotonic() - t
@@ -214,9 +261,20 @@ def test_docker_kernel_through_the_gateway(kernel_image, cli, tmp_path, podman_a
         ch = Channels(f"ws://127.0.0.1:{port}/api/kernels/{kid}/channels")
         try:
             out, reply = ch.execute("import os, sys; x = 41; print(sys.executable, os.getuid(), os.environ.get('VIRTUAL_ENV'))")
-            assert reply["status"] == "ok" and out.split() == ["/opt/kernelenv/venv/bin/python", "1000", "/opt/kernelenv/venv"], out
-            busy = ch.send("execute_request", {"code": "while True: pass", "silent": False, "store_history": False,
-                                                                 "user_expressions": {}, "allow_stdin": False, "stop_on_error": False})
+            assert reply["status"] == "ok" and out.split() == ["/opt/kernelenv/venv/bin/python", "1000", "/opt/kernelenv/venv"], (
+                out
+            )
+            busy = ch.send(
+                "execute_request",
+                {
+                    "code": "while True: pass",
+                    "silent": False,
+                    "store_history": False,
+                    "user_expressions": {},
+                    "allow_stdin": False,
+                    "stop_on_error": False,
+                },
+            )
             time.sleep(1.0)
             t = time.monotonic()
             assert requests.post(f"{base}/api/kernels/{kid}/interrupt", timeout=30).status_code == 204

@@ -6,6 +6,7 @@ host's CA bundle mounted read-only, as `kernelenv container` does (kernelenv/con
 build_image): the lock pins exact files by hash, and only the index serves all of them; the
 offline mirror under /opt/pypi need not hold the versions a fresh lock resolves.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,11 @@ def test_exported_dockerfile_builds_the_locked_kernel(kernel_image, base_image, 
     tag = "localhost/kernelenv-test-export:latest"
     try:
         support.podman("build", *build_args(), "-t", tag, "-f", str(dockerfile), str(project), timeout=1800)
-        probe = ("import json, sys, ipykernel, numpy, pandas; "
-                 "print(json.dumps([sys.version_info[:2], sys.prefix, json.load(open("
-                 "'/usr/local/share/jupyter/kernels/sharedemo/kernel.json'))['argv'][0]]))")
+        probe = (
+            "import json, sys, ipykernel, numpy, pandas; "
+            "print(json.dumps([sys.version_info[:2], sys.prefix, json.load(open("
+            "'/usr/local/share/jupyter/kernels/sharedemo/kernel.json'))['argv'][0]]))"
+        )
         out = support.podman("run", "--rm", "--network=none", tag, "python", "-c", probe).stdout
         version, prefix, argv0 = json.loads(out)
         lock = lockfile.read(project / "kernelenv.lock")
@@ -63,8 +66,17 @@ def test_a_base_image_with_another_python_is_refused(base_image, cli, tmp_path, 
     assert support.podman("images", "-q", "--filter", "reference=localhost/kernelenv-py312-container").stdout.strip() == ""
     # a plain build of the exported Dockerfile stops at its first RUN with the same sentence
     assert cli("export", other, "--format", "dockerfile", "--base-image", base_image, "--json").rc == 0
-    done = support.podman("build", "--layers=false", *build_args(), "-t", "localhost/kernelenv-test-py312", "-f", str(other / "Dockerfile"), str(other),
-                          check=False)
+    done = support.podman(
+        "build",
+        "--layers=false",
+        *build_args(),
+        "-t",
+        "localhost/kernelenv-test-py312",
+        "-f",
+        str(other / "Dockerfile"),
+        str(other),
+        check=False,
+    )
     assert done.returncode != 0
     assert "kernelenv.lock is for Python 3.12, this base image has Python 3.11" in done.stdout + done.stderr
 

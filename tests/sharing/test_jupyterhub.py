@@ -8,6 +8,7 @@ user outside G can change the venv; the outsider does not even see it. A Python 
 run (a copy in a folder only root enters, as pyenv's under /root) is refused for a team, and doctor
 reports a shared kernel made from one, with the command that fixes it. Root only (useradd).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,9 @@ def shared(world):
     project.mkdir()
     venv, prefix = root / "venvs" / KERNEL, root / "prefix"
     t0 = time.monotonic()
-    r = _cli("create", project, "--prefix", prefix, "--venv", venv, "--group", t.group, "--python", SYSTEM_PYTHON,
-             "--json", env=env)
+    r = _cli(
+        "create", project, "--prefix", prefix, "--venv", venv, "--group", t.group, "--python", SYSTEM_PYTHON, "--json", env=env
+    )
     assert r.rc == 0, r
     TIMINGS["team kernel: create --group (Python 3.11, ipykernel)"] = time.monotonic() - t0
     return project, venv, prefix, r.data
@@ -111,8 +113,20 @@ def test_a_private_python_is_refused_for_a_team(world):
     shutil.copy2(os.path.realpath(SYSTEM_PYTHON), python)
     project = root / "refused"
     project.mkdir()
-    r = _cli("create", project, "--prefix", root / "prefix", "--venv", root / "venvs" / "refused", "--group", t.group,
-             "--python", python, "--json", env=env)
+    r = _cli(
+        "create",
+        project,
+        "--prefix",
+        root / "prefix",
+        "--venv",
+        root / "venvs" / "refused",
+        "--group",
+        t.group,
+        "--python",
+        python,
+        "--json",
+        env=env,
+    )
     assert r.rc == 1 and r.codes == ["SHARE_UNREACHABLE"], r
     err = r.envelope["errors"][0]
     assert err["details"]["path"] == str(private) and t.group in err["message"]
@@ -157,8 +171,9 @@ def _probe_wheel(folder: Path) -> Path:
     files = {
         "kernelenv_probe.py": "X = 1\n",
         "kernelenv_probe-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: kernelenv-probe\nVersion: 1.0\n",
-        "kernelenv_probe-1.0.dist-info/WHEEL":
-            "Wheel-Version: 1.0\nGenerator: kernelenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        "kernelenv_probe-1.0.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: kernelenv-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = "".join(f"{n},,\n" for n in files) + "kernelenv_probe-1.0.dist-info/RECORD,,\n"
     with zipfile.ZipFile(whl, "w") as z:
@@ -189,8 +204,15 @@ def test_only_the_owner_changes_the_venv(world, shared):
         done = hubmod.as_user(user, str(venv / "bin" / "python"), "-c", "import ipykernel, sys; print(sys.prefix)")
         assert done.returncode == 0 and done.stdout.strip() == str(venv), (user, done.stderr)
     assert hubmod.as_user(t.outsider, str(venv / "bin" / "python"), "-c", "pass").returncode != 0
-    listed = hubmod.as_user(t.outsider, "env", f"JUPYTER_PATH={prefix / 'share' / 'jupyter'}",
-                            str(tools.venv / "bin" / "jupyter"), "kernelspec", "list", "--json")
+    listed = hubmod.as_user(
+        t.outsider,
+        "env",
+        f"JUPYTER_PATH={prefix / 'share' / 'jupyter'}",
+        str(tools.venv / "bin" / "jupyter"),
+        "kernelspec",
+        "list",
+        "--json",
+    )
     assert listed.returncode == 0, listed.stderr
     assert KERNEL not in json.loads(listed.stdout)["kernelspecs"]
 
@@ -215,8 +237,13 @@ def test_every_members_server_lists_starts_and_runs_the_team_kernel(world, share
             assert specs[KERNEL]["spec"]["argv"][0] == str(venv / "bin" / "python")
             t1 = time.monotonic()
             kernel = hub.api("POST", f"/user/{user}/api/kernels", {"name": KERNEL}, token=token)
-            out = hubmod.execute(hub, user, token, kernel["id"],
-                                 "import sys, os, pwd; print(sys.executable); print(pwd.getpwuid(os.getuid()).pw_name)")
+            out = hubmod.execute(
+                hub,
+                user,
+                token,
+                kernel["id"],
+                "import sys, os, pwd; print(sys.executable); print(pwd.getpwuid(os.getuid()).pw_name)",
+            )
             TIMINGS[f"JupyterHub: kernel start + first execute ({user})"] = time.monotonic() - t1
             executable, who = out.split()
             assert executable == str(venv / "bin" / "python") and who == user, out

@@ -1,4 +1,5 @@
 """Helpers of the trust tests: a Python install that can be uninstalled, shebangs, modes."""
+
 from __future__ import annotations
 
 import os

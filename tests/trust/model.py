@@ -22,6 +22,7 @@ against the real files and real kernels:
 
 Used by tests/trust/test_model.py (fixed seed, CI) and bench/bench_model.py (random seed, long).
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,14 @@ class World:
         self.step_rc: int | None = None
 
     def cli(self, *args: Any) -> tuple[int, dict[str, Any]]:
-        done = subprocess.run([sys.executable, "-m", "kernelenv", *map(str, args), "--json"], capture_output=True, text=True,
-                              env=self.env, timeout=900, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            [sys.executable, "-m", "kernelenv", *map(str, args), "--json"],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=900,
+            stdin=subprocess.DEVNULL,
+        )
         assert done.returncode in CODES_OK, (args, done.returncode, done.stderr[-2000:])
         if self.step_rc is None:
             self.step_rc = done.returncode  # the exit code of the step's own command
@@ -92,8 +99,14 @@ class World:
 
     def killed(self, *args: Any, delay: float) -> None:
         """Run the CLI and SIGKILL it (its whole process group) after ``delay`` seconds, if still running."""
-        child = subprocess.Popen([sys.executable, "-m", "kernelenv", *map(str, args), "--json"], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, env=self.env, stdin=subprocess.DEVNULL, start_new_session=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "kernelenv", *map(str, args), "--json"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             child.wait(timeout=delay)
         except subprocess.TimeoutExpired:
@@ -114,7 +127,7 @@ class World:
         for base in (self.user, *(self.projects / p for p in PROJECTS)):
             if base.is_symlink():
                 continue  # a project reached through a link: its files are its real folder's
-            for p in (base.glob("*.txt") if base.is_dir() else []):
+            for p in base.glob("*.txt") if base.is_dir() else []:
                 out[str(p)] = (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
         return out
 
@@ -221,9 +234,16 @@ class TrustMachine(RuleBasedStateMachine):
             "venvs": self.w.venvs(),
             "kinds": {v: identity.inspect(Path(v)).kind.value for v in self.w.venvs()},
             "unfinished": {v for v in self.w.venvs() if not identity.inspect(Path(v)).finished},
-            "users": {v: sorted(r["resource_dir"] for r in rows if r["python"] and os.path.isabs(r["python"])
-                                and os.path.realpath(Path(r["python"]).parent.parent) == os.path.realpath(v))
-                      for v in self.w.venvs()},
+            "users": {
+                v: sorted(
+                    r["resource_dir"]
+                    for r in rows
+                    if r["python"]
+                    and os.path.isabs(r["python"])
+                    and os.path.realpath(Path(r["python"]).parent.parent) == os.path.realpath(v)
+                )
+                for v in self.w.venvs()
+            },
             "projects": {p for p in PROJECTS if self.folder(p).is_dir() and not self.folder(p).is_symlink()},  # real ones
             "files": self.w.user_files(),
         }
@@ -389,7 +409,9 @@ class TrustMachine(RuleBasedStateMachine):
                 still = [d for d in self.before["users"][venv] if Path(d).exists()]
                 assert not still, f"{self.step}: deleted {venv}, which {still} still use"
             else:  # replaced by a rebuild
-                assert kind in ("ours", "ours-moved", "ours-copied", "abandoned"), f"{self.step}: rebuilt {venv}, which was {kind}"
+                assert kind in ("ours", "ours-moved", "ours-copied", "abandoned"), (
+                    f"{self.step}: rebuilt {venv}, which was {kind}"
+                )
 
     @invariant()
     def no_venv_path_is_left_unusable(self) -> None:
@@ -402,8 +424,9 @@ class TrustMachine(RuleBasedStateMachine):
             ident = identity.inspect(venv)
             if ident.kind == identity.Kind.NOT_A_VENV:
                 listing = sorted(os.listdir(venv)) if venv.is_dir() else None
-                raise AssertionError(f"{self.step}: {venv} is no venv and not kernelenv's: {listing}, "
-                                     f"beside it {sorted(os.listdir(venv.parent))}")
+                raise AssertionError(
+                    f"{self.step}: {venv} is no venv and not kernelenv's: {listing}, beside it {sorted(os.listdir(venv.parent))}"
+                )
 
     @invariant()
     def nothing_left_beside_a_venv_after_a_run_on_it(self) -> None:

@@ -6,6 +6,7 @@ guarantees attacked: no folder deleted that kernelenv did not make for that path
 deleted while another spec uses it or repair could recover it; no file of the user changed;
 every kernel ``list`` calls ok runs its own project's venv; ``--dry-run`` says what a run does.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,12 @@ OTHER_PYTHON = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
 def _kill_when(argv: list[str], ready, timeout: float = 180, must: bool = True) -> bool:
     """Run the CLI with ``argv`` and SIGKILL it (its whole group) as soon as ``ready()`` holds.
     Whether it was killed; a run that finishes first fails the test when ``must``."""
-    child = subprocess.Popen([sys.executable, "-m", "kernelenv", *map(str, argv)], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kernelenv", *map(str, argv)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     try:
         while child.poll() is None and time.monotonic() < deadline:
@@ -73,8 +78,12 @@ def test_two_runs_through_a_symlinked_project_path_wait_for_each_other(jupyter, 
     # the run on R holds its venv's lock (kernelenv's own lock, taken as its create takes it)
     ctx = Context.build(real)
     with locks.venv_and_kernels(ctx, real / ".venv", []):
-        child = subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(link), "--json"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "kernelenv", "create", str(link), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         waited = False
         deadline = time.monotonic() + 60
         lines: list[str] = []
@@ -261,8 +270,10 @@ def test_a_killed_remove_is_finished_by_the_next_remove_and_prune(jupyter, cli, 
     p = make_project(tmp_path, "P")
     assert cli("create", p, "--json").rc == 0
     # killed while deleting the venv, the spec already gone
-    _kill_when(["remove", p, "--json"], lambda: not (jupyter.kernels / "p").exists()
-               and any(".kernelenv-aside-" in x.name for x in p.iterdir()))
+    _kill_when(
+        ["remove", p, "--json"],
+        lambda: not (jupyter.kernels / "p").exists() and any(".kernelenv-aside-" in x.name for x in p.iterdir()),
+    )
     res = cli("remove", "--project", p, "--json")
     assert res.rc == 0 and res.data["recovered"], res
     assert sorted(x.name for x in p.iterdir()) == []
@@ -301,12 +312,15 @@ def test_pythons_does_not_trust_or_write_a_loose_cache_folder(jupyter, cli, tmp_
 def _kill_twice_while_deleting_the_half_made_venv(p: Path) -> bool:
     """Kill a rebuild of ``p`` half-way, then the next run while it deletes that half-made venv.
     Whether the second kill landed in time."""
+
     def holders() -> list[Path]:
         return [x for x in p.iterdir() if ".kernelenv-aside-" in x.name]
 
     # killed while installing into the new venv (a big half-made venv: deleting it takes a while)
-    _kill_when(["create", p, "--python", OTHER_PYTHON, "--json"], lambda: bool(holders()) and venvmod.read_mark(p / ".venv")
-               is not None and len(venvmod.dist_infos(p / ".venv")) >= 20)
+    _kill_when(
+        ["create", p, "--python", OTHER_PYTHON, "--json"],
+        lambda: bool(holders()) and venvmod.read_mark(p / ".venv") is not None and len(venvmod.dist_infos(p / ".venv")) >= 20,
+    )
     half = os.stat(p / ".venv").st_ino  # the half-made venv, wherever the next run moves it
 
     def deleting_it() -> bool:  # it has lost its mark or its pyvenv.cfg: its deletion is under way
@@ -429,9 +443,12 @@ def test_a_venv_with_a_very_long_name_can_be_rebuilt_and_removed(jupyter, cli, t
 
 
 # F15 -----------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="the lock folder lives in the cache folder, which XDG_CACHE_HOME moves: "
-                   "serialising runs whatever their environment needs the lock beside what it protects (a design "
-                   "change: see the H4 report)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="the lock folder lives in the cache folder, which XDG_CACHE_HOME moves: "
+    "serialising runs whatever their environment needs the lock beside what it protects (a design "
+    "change: see the H4 report)",
+)
 def test_two_runs_with_different_cache_folders_wait_for_each_other(jupyter, cli, tmp_path):
     """A terminal with XDG_CACHE_HOME=/scratch/cache and an editor without it (common on clusters)
     both run `kernelenv create P`. The locks live in the cache folder, so the two runs take
@@ -443,9 +460,13 @@ def test_two_runs_with_different_cache_folders_wait_for_each_other(jupyter, cli,
     ctx = Context.build(p)  # this environment's cache folder
     other_cache = tmp_path / "scratch-cache"
     with locks.venv_and_kernels(ctx, p / ".venv", []):
-        child = subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(p), "--json"],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={**os.environ, "XDG_CACHE_HOME": str(other_cache)})
+        child = subprocess.Popen(
+            [sys.executable, "-m", "kernelenv", "create", str(p), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "XDG_CACHE_HOME": str(other_cache)},
+        )
         waited = False
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and child.poll() is None:

@@ -7,6 +7,7 @@ and what went wrong before the fix. The invariant attacked throughout: nothing d
 project changes a byte, a mode or an owner of another project's venv, of kernelenv's templates or
 of any other file of the user's.
 """
+
 from __future__ import annotations
 
 import grp
@@ -106,9 +107,12 @@ def test_a_team_venv_never_changes_the_modes_or_group_of_another_venvs_files(rea
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="by design: uv (UV_LINK_MODE=hardlink, its default) and templates hard-link the "
-                   "packages' files into every venv, so a write in place through one link is seen by all (README "
-                   "'What is linked'); only copies or reflinks (UV_LINK_MODE=copy/clone) would keep venvs apart")
+@pytest.mark.xfail(
+    strict=True,
+    reason="by design: uv (UV_LINK_MODE=hardlink, its default) and templates hard-link the "
+    "packages' files into every venv, so a write in place through one link is seen by all (README "
+    "'What is linked'); only copies or reflinks (UV_LINK_MODE=copy/clone) would keep venvs apart",
+)
 def test_an_edit_in_place_in_one_projects_site_packages_leaves_another_project_alone(jupyter, tmp_path, own_uv_cache):
     """``create A; create B`` (B cloned from the template A's create made); in A, an editor that keeps
     hard links (vim's backupcopy=auto, VS Code, ``open(f, 'r+')``) adds a debug line to
@@ -140,9 +144,15 @@ def test_two_creates_making_templates_at_once_both_keep_theirs(jupyter, tmp_path
     import subprocess
 
     projects = [make_project(tmp_path, n) for n in ("A", "B", "C", "D")]
-    runs = [subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(p), *extra, "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            for p, extra in ((projects[0], []), (projects[1], ["--with", "toolz"]))]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kernelenv", "create", str(p), *extra, "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for p, extra in ((projects[0], []), (projects[1], ["--with", "toolz"]))
+    ]
     for run in runs:
         out, _ = run.communicate(timeout=900)
         assert run.returncode == 0, out
@@ -199,8 +209,10 @@ def test_a_uv_cache_filled_at_umask_002_still_gives_templates(jupyter, tmp_path,
     throw = tmp_path / "throwaway"
     old = os.umask(0o002)
     try:
-        for argv in (["venv", "-q", str(throw)], ["pip", "install", "-q", "--python", str(throw / "bin" / "python"),
-                                                   "ipykernel", "pip"]):
+        for argv in (
+            ["venv", "-q", str(throw)],
+            ["pip", "install", "-q", "--python", str(throw / "bin" / "python"), "ipykernel", "pip"],
+        ):
             done = subprocess.run([sys.executable, "-m", "uv", *argv], capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
     finally:
@@ -213,6 +225,9 @@ def test_a_uv_cache_filled_at_umask_002_still_gives_templates(jupyter, tmp_path,
     assert [p.name for p in root.iterdir() if p.is_dir()], "no template was kept"
     mark = venvmod.read_mark(b / ".venv") or {}
     assert mark.get("template"), "B was installed, not cloned"
-    bad = [f"{oct(stat.S_IMODE(st.st_mode))} {rel}" for rel, st in _files(b / ".venv").items()
-           if st.st_nlink == 1 and st.st_mode & 0o022]
+    bad = [
+        f"{oct(stat.S_IMODE(st.st_mode))} {rel}"
+        for rel, st in _files(b / ".venv").items()
+        if st.st_nlink == 1 and st.st_mode & 0o022
+    ]
     assert not bad, f"B's own files are group/other writable: {bad[:3]}"

@@ -3,6 +3,7 @@
 Each test reproduces one case the issue reports (reproduced on the main of 2026-11-29, where each
 of these failed) with the real CLI, real venvs and kernels started by jupyter_client.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,12 @@ def test_doctor_sees_pip_of_another_venv(jupyter, cli, tmp_path):
     # kernelenv refuses to register the copy; a user registers it with ipykernel itself
     res = cli("register", b / ".venv", "--name", "bcopy", "--json")
     assert res.rc == 1 and res.codes == ["VENV_ELSEWHERE"], res
-    subprocess.run([str(b / ".venv" / "bin" / "python"), "-m", "ipykernel", "install", "--user", "--name", "bcopy"],
-                   check=True, capture_output=True, env={**os.environ, "HOME": str(jupyter.home)})
+    subprocess.run(
+        [str(b / ".venv" / "bin" / "python"), "-m", "ipykernel", "install", "--user", "--name", "bcopy"],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "HOME": str(jupyter.home)},
+    )
     res = cli("doctor", "bcopy", "--json")
     assert res.rc == 1, res
     codes = {p["code"] for k in res.data["kernels"] for p in k["problems"]}
@@ -142,8 +147,14 @@ def test_planted_logo_symlink_is_not_written_through(jupyter, cli, tmp_path):
 
 # 5. umask 000 and the bytecode cache ------------------------------------------------------------
 def _umask_cli(umask: int, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kernelenv", *map(str, args)], capture_output=True, text=True,
-                          preexec_fn=lambda: os.umask(umask), timeout=600, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "kernelenv", *map(str, args)],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: os.umask(umask),
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_umask_000_makes_nothing_group_or_world_writable(jupyter, tmp_path):
@@ -206,8 +217,15 @@ def test_requirements_file_options_are_refused(jupyter, cli, tmp_path):
 def test_create_refuses_a_name_shadowed_earlier_on_the_path(jupyter, cli, tmp_path):
     other = jupyter.path / "kernels" / "p"
     other.mkdir(parents=True)
-    (other / "kernel.json").write_text(json.dumps({"argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                                                    "display_name": "System", "language": "python"}))
+    (other / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "System",
+                "language": "python",
+            }
+        )
+    )
     p = make_project(tmp_path, "P")
     res = cli("create", p, "--json")
     assert res.rc == 1 and res.codes == ["KERNEL_SHADOWED"], res
@@ -221,8 +239,15 @@ def test_doctor_never_suggests_deleting_our_working_spec(jupyter, cli, tmp_path)
     assert cli("create", p, "--json").rc == 0
     other = jupyter.path / "kernels" / "p"  # appears later, earlier on the path
     other.mkdir(parents=True)
-    (other / "kernel.json").write_text(json.dumps({"argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                                                    "display_name": "System", "language": "python"}))
+    (other / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/usr/bin/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "System",
+                "language": "python",
+            }
+        )
+    )
     res = cli("doctor", p, "--json")
     assert res.rc == 1
     fixes = " ".join(res.data["fixes"])
@@ -251,8 +276,12 @@ def test_kill_during_rebuild_for_another_python_is_recovered(jupyter, cli, tmp_p
     p = make_project(tmp_path, "P")
     assert cli("create", p, "--with", "six", "--json").rc == 0
     other = "3.12" if sys.version_info[:2] != (3, 12) else "3.11"
-    child = subprocess.Popen([sys.executable, "-m", "kernelenv", "create", str(p), "--python", other, "--json"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kernelenv", "create", str(p), "--python", other, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until the working venv has been moved aside
         if any(".kernelenv-" in x.name for x in p.iterdir()):
@@ -270,11 +299,18 @@ def test_kill_during_rebuild_for_another_python_is_recovered(jupyter, cli, tmp_p
 
 
 def test_a_spec_left_aside_is_restored(jupyter, cli, tmp_path):
-    p = make_project(tmp_path, "P")
+    make_project(tmp_path, "P")
     foreign = jupyter.kernels / "p"
     foreign.mkdir(parents=True)
-    (foreign / "kernel.json").write_text(json.dumps({"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                                                      "display_name": "theirs", "language": "python"}))
+    (foreign / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "theirs",
+                "language": "python",
+            }
+        )
+    )
     # what a kill between the two renames of a --force replacement leaves
     aside = jupyter.kernels / ".p~abc.old"
     aside.mkdir()
@@ -345,9 +381,15 @@ def test_symlinked_own_spec_message_is_clear(jupyter, cli, tmp_path):
 def test_a_kernel_dying_at_start_keeps_stderr_json(jupyter, cli):
     d = jupyter.kernels / "dies"
     d.mkdir(parents=True)
-    (d / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "dies", "language": "python"}))
+    (d / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-c", "import sys; sys.exit(3)", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "dies",
+                "language": "python",
+            }
+        )
+    )
     for argv in (["doctor", "dies"], ["verify", "--kernel", "dies", "--only", "environment"]):
         res = cli(*argv, "--json")
         assert res.rc == 1 and res.envelope is not None, res

@@ -3,6 +3,7 @@
 KERNELENV_MODEL_EXAMPLES and KERNELENV_MODEL_STEPS make it longer; bench/bench_model.py runs it
 with a random seed.
 """
+
 from __future__ import annotations
 
 import os
