@@ -45,8 +45,15 @@ class Obj:
     members: list[Member]
 
 
+def _ws(text: str, i: int) -> re.Match[str]:
+    """The whitespace run at ``i`` (possibly empty: the pattern always matches)."""
+    found = _WS.match(text, i)
+    assert found is not None
+    return found
+
+
 def _skip(text: str, i: int) -> int:
-    return _WS.match(text, i).end()  # type: ignore[union-attr]  # matches the empty string: never None
+    return _ws(text, i).end()
 
 
 def _object(text: str, start: int) -> Obj:
@@ -78,7 +85,7 @@ def _object(text: str, start: int) -> Obj:
 def _line_indent(text: str, i: int) -> str:
     """The whitespace that starts the line holding index ``i``."""
     line_start = text.rfind("\n", 0, i) + 1
-    return _WS.match(text, line_start).group(0).replace("\r", "").replace("\n", "")  # type: ignore[union-attr]
+    return _ws(text, line_start).group(0).replace("\r", "").replace("\n", "")
 
 
 @dataclass
