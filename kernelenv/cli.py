@@ -515,6 +515,9 @@ def _terminal_verbs(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.set_defaults(handler=_shell)
 
 
+_MAKERS = {"create", "repair"}  # an interrupted one removes what it made and puts back what it replaced (provision.py)
+
+
 def _on_sigterm(signum: int, frame: object) -> None:  # an editor cancelling us: clean up like Ctrl-C
     raise KeyboardInterrupt
 
@@ -591,7 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             exc.info.hint = f"see `kernelenv {verb} --help`"
         result = Result(verb, errors=[exc.info], ok=False)
     except KeyboardInterrupt:
-        result = Result(verb, errors=[ErrorInfo("INTERRUPTED", "interrupted; what this run made was removed")], ok=False)
+        said = "interrupted; what this run made was removed" if verb in _MAKERS else "interrupted"
+        result = Result(verb, errors=[ErrorInfo("INTERRUPTED", said)], ok=False)
     except Exception as exc:  # a bug: still one line and an envelope
         import traceback
 

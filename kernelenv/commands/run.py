@@ -33,7 +33,7 @@ def run(ctx: Context, argv: list[str]) -> Result:
     if proc.which(argv[0], env) is None:
         raise OperationError(
             "COMMAND_NOT_FOUND",
-            f"{argv[0]} is not in the project's venv ({found.bin_dir}) nor anywhere else on PATH",
+            f"{shlex.quote(argv[0])} is not in the project's venv ({found.bin_dir}) nor anywhere else on PATH",
             hint=f"install it into the venv with `kernelenv add PACKAGE --project {shlex.quote(str(found.project))}`",
             command=argv[0],
             venv=found.venv,
@@ -41,4 +41,6 @@ def run(ctx: Context, argv: list[str]) -> Result:
     try:
         proc.replace(argv, env)
     except proc.ProcError as exc:
-        raise OperationError("COMMAND_NOT_FOUND", f"{argv[0]} could not start: {exc.reason}", command=argv[0]) from None
+        raise OperationError(
+            "COMMAND_NOT_FOUND", f"{shlex.quote(argv[0])} could not start: {exc.reason}", command=argv[0]
+        ) from None
