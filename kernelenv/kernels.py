@@ -309,17 +309,7 @@ def check_clash(
     if existing is None and (target.is_symlink() or target.exists()):
         existing = KernelRow(specstore.read(target), [])  # a folder without a readable kernel.json
     if existing is None:
-        later = [r for r in same_key if r.kernels_dir != ctx.kernels_dir]
-        if later and ctx.on_jupyter_path and not ctx.force:
-            raise OperationError(
-                "KERNEL_EXISTS",
-                f"a kernel named {name!r} exists at {later[0].resource_dir}; "
-                f"a new one in {ctx.kernels_dir} would hide it from Jupyter",
-                hint="choose another name with --name, or hide it anyway with --force (nothing is deleted)",
-                name=name,
-                resource_dir=later[0].resource_dir,
-                owner=later[0].project or later[0].venv,
-            )
+        _refuse_hiding(ctx, [r for r in same_key if r.kernels_dir != ctx.kernels_dir], name)
         return None
     if target.is_symlink():
         if ctx.force:
@@ -342,6 +332,20 @@ def check_clash(
     if mine or ctx.force:
         return existing
     raise _not_ours(name, target, mark, project, venv)
+
+
+def _refuse_hiding(ctx: Context, later: list[KernelRow], name: str) -> None:
+    """KERNEL_EXISTS (unless --force) when a new spec in ctx.kernels_dir would hide one later on Jupyter's path."""
+    if later and ctx.on_jupyter_path and not ctx.force:
+        raise OperationError(
+            "KERNEL_EXISTS",
+            f"a kernel named {name!r} exists at {later[0].resource_dir}; "
+            f"a new one in {ctx.kernels_dir} would hide it from Jupyter",
+            hint="choose another name with --name, or hide it anyway with --force (nothing is deleted)",
+            name=name,
+            resource_dir=later[0].resource_dir,
+            owner=later[0].project or later[0].venv,
+        )
 
 
 def _refuse_shadowed(ctx: Context, same_key: list[KernelRow], name: str, owner: Path | None) -> None:

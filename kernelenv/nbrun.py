@@ -434,6 +434,18 @@ def failures(nb: Any, spec: kernelspec.Spec, exc: BaseException | None, running:
 
 
 # running ------------------------------------------------------------------------
+def _kernel_log(log_path: Path | None) -> Any:
+    """Where the kernel's own stdout/stderr go (never ours: JSON mode): a file opened without following a
+    link planted at ``log_path`` (it is replaced), or DEVNULL."""
+    if log_path is None:
+        return subprocess.DEVNULL
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    if os.path.islink(log_path):
+        os.unlink(log_path)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    return os.fdopen(fd, "wb")
+
+
 async def execute(
     nb: Any, spec: kernelspec.Spec, search_path: list[Path], *, cwd: Path, timeout: float, keep_going: bool, log_path: Path | None
 ) -> tuple[Any, BaseException | None, int | None]:
@@ -466,14 +478,7 @@ async def execute(
         on_cell_execute=on_cell_execute,
     )
     error: BaseException | None = None
-    if log_path is not None:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        if os.path.islink(log_path):  # a planted link: replaced, never written through
-            os.unlink(log_path)
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
-        log: Any = os.fdopen(fd, "wb")  # the kernel's own stdout/stderr: never on ours (JSON mode)
-    else:
-        log = subprocess.DEVNULL
+    log = _kernel_log(log_path)
     started = time.monotonic()
     try:
         await asyncio.wait_for(

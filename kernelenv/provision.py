@@ -205,9 +205,11 @@ def build(ctx: Context, plan: Plan) -> Built:
         return _build_locked(ctx, plan)
 
 
-def _build_locked(ctx: Context, plan: Plan) -> Built:
-    t0 = time.monotonic()
-    durations: dict[str, float] = {}
+def _prepare(
+    ctx: Context, plan: Plan
+) -> tuple[list[str], VenvIdentity, pythons.PythonInfo | None, _Decision, sharing.Group | None]:
+    """Under the locks, before anything is changed: what interrupted runs left is finished (recovered), the venv
+    judged, the Python asked for found, what to do with the venv decided, and for a team's venv, checked."""
     if plan.recheck is not None:
         plan.recheck()
     recovered = venvmod.recover(plan.venv) + specstore.recover(ctx.kernels_dir, plan.name)
@@ -219,6 +221,13 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     group = plan.group or (sharing.group_for(recorded_group, plan.venv) if recorded_group else None)
     if group is not None:
         decision = _check_shared(ctx, plan, ident, decision, wanted, group)
+    return recovered, ident, wanted, decision, group
+
+
+def _build_locked(ctx: Context, plan: Plan) -> Built:
+    t0 = time.monotonic()
+    durations: dict[str, float] = {}
+    recovered, ident, wanted, decision, group = _prepare(ctx, plan)
     swap: venvmod.Swap | None = None
     made = False
     carry: list[str] = []
@@ -250,9 +259,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         if made or identity.inspect(plan.venv).ours:  # the user's own venv: not a mode of theirs is changed
             venvmod.tighten(plan.venv)
         venvmod.write_mark(plan.venv, state="ready", project=plan.project)
-        t = time.monotonic()
-        resource_dir, state, repointed = _register(ctx, plan, info, group)
-        durations["register"] = round(time.monotonic() - t, 3)
+        resource_dir, state, repointed = _register(ctx, plan, info, group, durations)
     except BaseException:
         if swap is not None:
             swap.restore()
@@ -320,9 +327,12 @@ def _packages(
     return _install(ctx, plan, info, backend, made, carry, durations)
 
 
-def _register(ctx: Context, plan: Plan, info: pythons.PythonInfo, group: sharing.Group | None) -> tuple[Path, str, list[str]]:
+def _register(
+    ctx: Context, plan: Plan, info: pythons.PythonInfo, group: sharing.Group | None, durations: dict[str, float]
+) -> tuple[Path, str, list[str]]:
     """Write the kernel's spec (and re-point the specs it takes over), record them in the venv's mark and,
     for a team, give everything this run wrote to the group, last: (resource_dir, spec state, names written)."""
+    t = time.monotonic()
     ctx.progress("register", f"registering kernel {plan.name}", 3, 3)
     display = plan.display_name or f"Python {info.short} ({plan.project.name})"
     python = venvmod.python_of(plan.venv)
@@ -343,6 +353,7 @@ def _register(ctx: Context, plan: Plan, info: pythons.PythonInfo, group: sharing
     if group is not None:  # last, every file this run wrote is the group's to read, nobody's else
         for path in [plan.venv, *spec_dirs]:
             sharing.give(path, group)
+    durations["register"] = round(time.monotonic() - t, 3)
     return resource_dir, state, repointed
 
 

@@ -646,166 +646,165 @@ def provide(
     if store is None:
         return None
     uv_id = backend.identity()
-    prompt = venvmod.default_prompt(venv)
-    req = request_key(info, base, uv_id, requested, req_files)
     try:
         resolving = backend.resolve_start(Path(base), info.short, requested, req_files, offline=offline)
     except OperationError:
         return None
-    pending = _Pending()
+    run = _Run(
+        store,
+        venv,
+        info,
+        base,
+        backend,
+        requested,
+        req_files,
+        offline,
+        warm,
+        warm_identity,
+        progress,
+        uv_id,
+        venvmod.default_prompt(venv),
+        request_key(info, base, uv_id, requested, req_files),
+        resolving,
+    )
     try:
-        return _provide(
-            store,
-            venv,
-            info,
-            base,
-            backend,
-            requested,
-            req_files,
-            resolving,
-            pending,
-            req=req,
-            uv_id=uv_id,
-            prompt=prompt,
-            offline=offline,
-            warm=warm,
-            warm_identity=warm_identity,
-            progress=progress,
-        )
+        return _provide(run)
     except BaseException:
         resolving.cancel()
         raise
     finally:
-        if pending.head_start is not None:
-            pending.head_start.kill()
-        if pending.spare is not None:
-            shutil.rmtree(store.root / pending.spare, ignore_errors=True)
+        if run.head_start is not None:
+            run.head_start.kill()
+        if run.spare is not None:
+            shutil.rmtree(store.root / run.spare, ignore_errors=True)
 
 
 @dataclass
-class _Pending:
-    """What a provide run started and must end: a template folder made before the pins were known
-    (``spare``), and uv installing the request into it meanwhile (``head_start``)."""
+class _Run:
+    """One provide(): what it was asked, and what it started and must end: a template folder made before
+    the pins were known (``spare``), and uv installing the request into it meanwhile (``head_start``)."""
 
+    store: Store
+    venv: Path
+    info: pythons.PythonInfo
+    base: str
+    backend: Any
+    requested: list[str]
+    req_files: list[Path]
+    offline: bool
+    warm: Callable[[Path], Any]
+    warm_identity: str
+    progress: Callable[[str], None]
+    uv_id: str
+    prompt: str
+    req: str  # the request's key (what was asked), not the pins'
+    resolving: Any  # uv resolving the request: installer.Resolving
     spare: str | None = None
     head_start: proc.Running | None = None
 
 
-def _start_template(
-    store: Store, base: str, backend: Any, requested: list[str], req_files: list[Path], offline: bool, pending: _Pending
-) -> None:
+def _start_template(run: _Run) -> None:
     """Most likely a new template: make its venv and start installing while uv resolves (best effort)."""
-    pending.spare = secrets.token_hex(8)
+    run.spare = secrets.token_hex(8)
     try:
-        _skeleton(store, pending.spare, base)
-        pending.head_start = backend.install_start(
-            venvmod.python_of(store.root / pending.spare / "venv"), requested, req_files, offline=offline
-        )
+        _skeleton(run.store, run.spare, run.base)
+        python = venvmod.python_of(run.store.root / run.spare / "venv")
+        run.head_start = run.backend.install_start(python, run.requested, run.req_files, offline=run.offline)
     except (OperationError, OSError, proc.ProcError):
-        shutil.rmtree(store.root / pending.spare, ignore_errors=True)
-        pending.spare = None
+        shutil.rmtree(run.store.root / run.spare, ignore_errors=True)
+        run.spare = None
 
 
-def _clone_exact(
-    store: Store, key: str, venv: Path, prompt: str, progress: Callable[[str], None]
-) -> tuple[dict[str, Any] | None, str | None, bool]:
+def _clone_exact(run: _Run, key: str) -> tuple[dict[str, Any] | None, str | None, bool]:
     """Clone the template made for these very pins: (its manifest or None, why a changed one was refused,
     whether to give up on templates for this run: one refused for another reason than a change)."""
-    man = store.manifest(store.keys.get(key), key)
+    man = run.store.manifest(run.store.keys.get(key), key)
     if man is None:
         return None, None, False
-    progress(f"linking {len(man['installed'])} packages from the template made for them")
+    run.progress(f"linking {len(man['installed'])} packages from the template made for them")
     try:
-        clone(man, venv, prompt)
+        clone(man, run.venv, run.prompt)
         return man, None, False
     except Refused as exc:
-        _clear(venv)
+        _clear(run.venv)
         if not exc.changed:
             return None, None, True
-        store.forget(man["id"])
+        run.store.forget(man["id"])
         return None, exc.why, False
 
 
-def _provide(
-    store: Store,
-    venv: Path,
-    info: pythons.PythonInfo,
-    base: str,
-    backend: Any,
-    requested: list[str],
-    req_files: list[Path],
-    resolving: Any,
-    pending: _Pending,
-    *,
-    req: str,
-    uv_id: str,
-    prompt: str,
-    offline: bool,
-    warm: Callable[[Path], Any],
-    warm_identity: str,
-    progress: Callable[[str], None],
-) -> Provided | None:
+def _new_template(run: _Run, key: str, pins: list[Any], refused: str | None) -> dict[str, Any] | None:
+    """Install the pins into a new template (the spare one if it was started) and clone it; None on failure."""
+    run.progress(
+        f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
+        "links them instead)" + (f" ({refused}; made again)" if refused else "")
+    )
+    if run.head_start is not None:  # the exact sync below corrects whatever it did
+        try:
+            run.head_start.wait()
+        except proc.ProcError:
+            pass
+        run.head_start = None
+    tid = run.spare or secrets.token_hex(8)
+    try:
+        man = _build(
+            run.store,
+            tid,
+            key,
+            pins,
+            run.base,
+            run.backend,
+            offline=run.offline,
+            warm=run.warm,
+            made=run.spare is not None,
+            dest=run.venv,
+            prompt=run.prompt,
+        )
+    except (OperationError, OSError, Refused):
+        shutil.rmtree(run.store.root / tid, ignore_errors=True)
+        _clear(run.venv)
+        return None
+    run.spare = None
+    run.store.keys[key] = tid
+    return man
+
+
+def _provide(run: _Run) -> Provided | None:
     """provide() once uv is resolving: clone the likely template meanwhile, then the exact one, else build one."""
-    guess = store.manifest(store.keys.get(store.requests.get(req, "")))
+    store = run.store
+    guess = store.manifest(store.keys.get(store.requests.get(run.req, "")))
     cloned: dict[str, Any] | None = None
     refused: str | None = None
     if guess is not None:
-        progress(
+        run.progress(
             f"linking {len(guess['installed'])} packages from the template made for them; "
             "checking with the index that they are still what it resolves to"
         )
-        cloned, refused = _clone_guess(store, guess, venv, prompt, lambda: not resolving.done())
+        cloned, refused = _clone_guess(store, guess, run.venv, run.prompt, lambda: not run.resolving.done())
     else:
-        _start_template(store, base, backend, requested, req_files, offline, pending)
+        _start_template(run)
     try:
-        pins = resolving.pins()
+        pins = run.resolving.pins()
     except OperationError:
-        _clear(venv)
+        _clear(run.venv)
         return None
-    key = template_key(info, base, uv_id, pins, warm_identity)
+    key = template_key(run.info, run.base, run.uv_id, pins, run.warm_identity)
     if cloned is not None and cloned["key"] != key:
-        progress("the index now resolves to other packages than the template's: not using it")
-        _clear(venv)
+        run.progress("the index now resolves to other packages than the template's: not using it")
+        _clear(run.venv)
         cloned = None
     built = False
     if cloned is None:
-        cloned, changed, give_up = _clone_exact(store, key, venv, prompt, progress)
+        cloned, changed, give_up = _clone_exact(run, key)
         refused = changed or refused
         if give_up:
             return None
     if cloned is None:
-        progress(
-            f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
-            "links them instead)" + (f" ({refused}; made again)" if refused else "")
-        )
-        if pending.head_start is not None:  # the exact sync below corrects whatever it did
-            try:
-                pending.head_start.wait()
-            except proc.ProcError:
-                pass
-            pending.head_start = None
-        tid = pending.spare or secrets.token_hex(8)
-        try:
-            cloned = _build(
-                store,
-                tid,
-                key,
-                pins,
-                base,
-                backend,
-                offline=offline,
-                warm=warm,
-                made=pending.spare is not None,
-                dest=venv,
-                prompt=prompt,
-            )
-        except (OperationError, OSError, Refused):
-            shutil.rmtree(store.root / tid, ignore_errors=True)
-            _clear(venv)
+        cloned = _new_template(run, key, pins, refused)
+        if cloned is None:
             return None
-        pending.spare, built = None, True
-        store.keys[key] = tid
-    store.requests[req] = key
+        built = True
+    store.requests[run.req] = key
     store.touch(cloned["id"])
     if built:
         store.prune(keep=cloned["id"])

@@ -121,3 +121,14 @@ def test_only_the_backend_builds_installer_command_lines():
                 if ("pip" in words or "uv" in words) and words & INSTALLER_WORDS:
                     offenders.append(f"{name}:{node.lineno}")
     assert offenders == []
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    """A function says one thing: none in kernelenv/ spans more than 60 lines (issue 13's figure)."""
+    long = [
+        f"{name}.{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for name, tree in _modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert long == []

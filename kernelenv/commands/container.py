@@ -21,6 +21,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import __version__, containers, files, images, kernels, kernelspec, lockfile, locks, specstore
 from .. import venv as venvmod
@@ -39,13 +40,7 @@ class ContainerOptions:
 
 def run(ctx: Context, opts: ContainerOptions) -> Result:
     project = ctx.require_project()
-    for flag, value in (("--image", opts.image), ("--base-image", opts.base_image)):
-        if value is not None:
-            containers.check_image_ref(value, flag)
-    lock_path = lockfile.path_in(project)
-    lock = None
-    if opts.image is None or lock_path.exists():
-        lock_path, lock = lockfile.read_project(project)
+    lock_path, lock = _lock_for(project, opts)
     name = opts.name if opts.name is not None else kernelspec.slug(project.name + "-container")
     kernelspec.check_name(name)
     kernels.check_clash(ctx, kernels.rows(ctx), name, project=project, venv=None)
@@ -59,16 +54,7 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
         image, base, info, state = _image(ctx, engine, opts, project, lock_path, lock, name)
         built = state != "given"
         ctx.progress("image", f"checking the Python in {image}", 3, 4)
-        python = containers.probe_python(engine, image)
-        if lock is not None:
-            containers.check_python(image, python, lock.python)
-        if not python.ipykernel:
-            raise OperationError(
-                "IPYKERNEL_MISSING",
-                f"{python.executable} in image {image} has no ipykernel",
-                hint="build the image from a lock that has ipykernel (`kernelenv lock` always adds it)",
-                image=image,
-            )
+        python = _python_in(engine, image, lock)
         display = opts.display_name or containers.default_display_name(project.name, python.short)
         spec = containers.build_spec(
             engine=engine,
@@ -84,43 +70,61 @@ def run(ctx: Context, opts: ContainerOptions) -> Result:
             created=venvmod.now(),
             kernelenv_version=__version__,
         )
-        vscode_id = containers.vscode_kernel_id(spec, name)
-        if vscode_id != name:
-            raise OperationError(
-                "USAGE",
-                f"VS Code would not name this kernel {name!r} but "
-                f"{vscode_id[:60]!r}..., so notebooks naming it would not find it",
-                hint=f"end the display name with the Python version, e.g. --display-name '{display} Python {python.short}'",
-                display_name=display,
-            )
+        vscode_id = _vscode_id(spec, name, display, python)
         ctx.progress("register", f"registering kernel {name}", 4, 4)
         kstate = _write_spec(ctx, name, spec)
-    return Result(
-        "container",
-        {
-            "project": project,
-            "lock": lock_path if lock is not None else None,
-            "engine": engine.to_json(),
-            "image": {
-                "name": image,
-                "id": info.get("id"),
-                "state": state,
-                "built_by_kernelenv": built,
-                "base": base,
-                "python": python.to_json(),
-            },
-            "kernel": {
-                "name": name,
-                "display_name": display,
-                "resource_dir": resource_dir,
-                "python": python.path,
-                "scope": ctx.scope,
-            },
-            "kernelspec": kstate,
-            "vscode_id": vscode_id,
-            "seconds": round(time.monotonic() - t0, 2),
-        },
-    )
+    image_data = {"name": image, "id": info.get("id"), "state": state, "built_by_kernelenv": built, "base": base}
+    kernel = {"name": name, "display_name": display, "resource_dir": resource_dir, "python": python.path, "scope": ctx.scope}
+    data = {
+        "project": project,
+        "lock": lock_path if lock is not None else None,
+        "engine": engine.to_json(),
+        "image": image_data | {"python": python.to_json()},
+        "kernel": kernel,
+        "kernelspec": kstate,
+        "vscode_id": vscode_id,
+        "seconds": round(time.monotonic() - t0, 2),
+    }
+    return Result("container", data)
+
+
+def _lock_for(project: Path, opts: ContainerOptions) -> tuple[Path, lockfile.Lock | None]:
+    """The image references checked, and the project's lock (required unless --image names a ready image)."""
+    for flag, value in (("--image", opts.image), ("--base-image", opts.base_image)):
+        if value is not None:
+            containers.check_image_ref(value, flag)
+    lock_path = lockfile.path_in(project)
+    if opts.image is None or lock_path.exists():
+        return lockfile.read_project(project)
+    return lock_path, None
+
+
+def _python_in(engine: containers.Engine, image: str, lock: lockfile.Lock | None) -> containers.ImagePython:
+    """The image's Python: the lock's X.Y (IMAGE_PYTHON_MISMATCH otherwise), with ipykernel (IPYKERNEL_MISSING)."""
+    python = containers.probe_python(engine, image)
+    if lock is not None:
+        containers.check_python(image, python, lock.python)
+    if not python.ipykernel:
+        raise OperationError(
+            "IPYKERNEL_MISSING",
+            f"{python.executable} in image {image} has no ipykernel",
+            hint="build the image from a lock that has ipykernel (`kernelenv lock` always adds it)",
+            image=image,
+        )
+    return python
+
+
+def _vscode_id(spec: dict[str, Any], name: str, display: str, python: containers.ImagePython) -> str:
+    """The id VS Code gives the spec; USAGE unless it is the folder's name (notebooks naming it would not find it)."""
+    vscode_id = containers.vscode_kernel_id(spec, name)
+    if vscode_id != name:
+        raise OperationError(
+            "USAGE",
+            f"VS Code would not name this kernel {name!r} but {vscode_id[:60]!r}..., so notebooks naming it would not find it",
+            hint=f"end the display name with the Python version, e.g. --display-name '{display} Python {python.short}'",
+            display_name=display,
+        )
+    return vscode_id
 
 
 def _image(

@@ -242,26 +242,33 @@ def check(
             )
             return _finish(out, problems)
     if Reason.IPYKERNEL_MISSING in reasons:
-        if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
-            fix = _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock")
-        elif row.owned and row.project:
-            fix = _create_fix(row)
-        else:
-            fix = _fix(installer.install_command(Path(argv0 or "python"), ["ipykernel"]))
-        problems.append(_problem(Reason.IPYKERNEL_MISSING, {"venv": venv}, fix))
+        problems.append(_problem(Reason.IPYKERNEL_MISSING, {"venv": venv}, _ipykernel_fix(row, argv0)))
     elif row.is_python or (row.language or "python").lower() == "python":
         problems += _started_problems(row, argv0, timeout, out)
     if venv is not None and argv0 and os.path.exists(argv0) and backend is not None:
-        found, err = backend.check(Path(argv0))
-        out["conflicts"] = [c.to_json() for c in found]
-        if found:
-            problems.append(_conflict_problem(row, Path(argv0), found))
-        elif err:
-            out["conflicts_error"] = err
+        problems += _conflicts(row, Path(argv0), backend, out)
     duplicate = _display_name_problem(row, venv, argv0, dup_names)
     if duplicate is not None:
         problems.append(duplicate)
     return _finish(out, problems)
+
+
+def _ipykernel_fix(row: KernelRow, argv0: str | None) -> tuple[str, dict[str, Any] | None]:
+    """Sync where the project has a lock (it stays true), create for a project of kernelenv's, else pip."""
+    if row.owned and row.project and lockfile.path_in(Path(row.project)).exists():
+        return _fix(f"kernelenv sync {q(row.project)}", ["sync", row.project], "Sync with the lock")
+    if row.owned and row.project:
+        return _create_fix(row)
+    return _fix(installer.install_command(Path(argv0 or "python"), ["ipykernel"]))
+
+
+def _conflicts(row: KernelRow, python: Path, backend: installer.Backend, out: dict[str, Any]) -> list[dict[str, Any]]:
+    """`pip check` of the kernel's interpreter (its findings go in ``out``); the conflict problem if any."""
+    found, err = backend.check(python)
+    out["conflicts"] = [c.to_json() for c in found]
+    if err and not found:
+        out["conflicts_error"] = err
+    return [_conflict_problem(row, python, found)] if found else []
 
 
 def _spec_problem(row: KernelRow, argv0: str | None) -> dict[str, Any] | None:
@@ -473,6 +480,27 @@ def _finish(out: dict[str, Any], problems: list[dict[str, Any]]) -> dict[str, An
     return out
 
 
+def _notes(ctx: Context, chosen: list[KernelRow], results: list[dict[str, Any]]) -> list[str]:
+    """What holds for the run rather than one kernel: specs Jupyter or VS Code will not look for."""
+    notes = []
+    if not ctx.on_jupyter_path and any(Path(r["resource_dir"]).parent == ctx.kernels_dir for r in results):
+        notes.append(Problem(Reason.NOT_ON_JUPYTER_PATH, {"kernels_dir": ctx.kernels_dir}).message)
+    searched = vscode.searched_dirs(str(Path.home()), os.environ.get("JUPYTER_PATH"))
+    unsearched = sorted({str(r.kernels_dir) for r in chosen if str(r.kernels_dir) not in searched})
+    if unsearched:
+        notes.append(
+            Problem(
+                Reason.VSCODE_NOT_SEARCHED,
+                {
+                    "text": f"VS Code's Jupyter extension does not look in {', '.join(unsearched)} "
+                    f"(it searches {', '.join(searched)}): its kernels show there only "
+                    "through the Python extension, under another name"
+                },
+            ).message
+        )
+    return notes
+
+
 def run(
     ctx: Context,
     target: str | None = None,
@@ -500,22 +528,7 @@ def run(
         results = list(
             pool.map(lambda r: _guarded(r, dup, moved_to if r.status != Reason.SHADOWED else None, timeout, backend), chosen)
         )
-    notes = []
-    if not ctx.on_jupyter_path and any(Path(r["resource_dir"]).parent == ctx.kernels_dir for r in results):
-        notes.append(Problem(Reason.NOT_ON_JUPYTER_PATH, {"kernels_dir": ctx.kernels_dir}).message)
-    searched = vscode.searched_dirs(str(Path.home()), os.environ.get("JUPYTER_PATH"))
-    unsearched = sorted({str(r.kernels_dir) for r in chosen if str(r.kernels_dir) not in searched})
-    if unsearched:
-        notes.append(
-            Problem(
-                Reason.VSCODE_NOT_SEARCHED,
-                {
-                    "text": f"VS Code's Jupyter extension does not look in {', '.join(unsearched)} "
-                    f"(it searches {', '.join(searched)}): its kernels show there only "
-                    "through the Python extension, under another name"
-                },
-            ).message
-        )
+    notes = _notes(ctx, chosen, results)
     orphans: list[dict[str, Any]] = []
     if all_ or any(r.container is not None for r in chosen):  # containers a killed launcher left running
         orphans = [

@@ -45,16 +45,7 @@ def run(
     with locks.venv_and_kernels(ctx, venv, [ctx.kernels_dir / name]):
         kernels.check_clash(ctx, kernels.rows(ctx), name, project=None, venv=venv, created_by_project_ok=False)
         if not _has_ipykernel(python, venv):
-            if not install_ipykernel:
-                raise OperationError(
-                    "IPYKERNEL_MISSING",
-                    f"{python} has no ipykernel",
-                    hint=f"rerun with --install-ipykernel, or: {python} -m pip install ipykernel",
-                    python=python,
-                )
-            backend = installer.choose(ctx.installer)
-            ctx.progress("install", f"installing ipykernel with {backend.name}", 1, 2)
-            backend.install(python, ["ipykernel"], [], on_line=lambda line: ctx.progress("install", line, 1, 2))
+            _install_ipykernel(ctx, python, install_ipykernel)
             installed.append("ipykernel")
         ctx.progress("register", f"registering kernel {name}", 2, 2)
         display = display_name or f"Python {info.short} ({label})"
@@ -80,6 +71,20 @@ def run(
             "kernelspec": state,
         },
     )
+
+
+def _install_ipykernel(ctx: Context, python: Path, asked: bool) -> None:
+    """ipykernel installed into ``python``'s environment when --install-ipykernel asks; IPYKERNEL_MISSING otherwise."""
+    if not asked:
+        raise OperationError(
+            "IPYKERNEL_MISSING",
+            f"{python} has no ipykernel",
+            hint=f"rerun with --install-ipykernel, or: {python} -m pip install ipykernel",
+            python=python,
+        )
+    backend = installer.choose(ctx.installer)
+    ctx.progress("install", f"installing ipykernel with {backend.name}", 1, 2)
+    backend.install(python, ["ipykernel"], [], on_line=lambda line: ctx.progress("install", line, 1, 2))
 
 
 def _venv_and_python(target: str) -> tuple[Path | None, Path]:

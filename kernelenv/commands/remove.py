@@ -51,36 +51,7 @@ def run(
     dry_run: bool = False,
 ) -> Result:
     all_rows = kernels.rows(ctx)
-    found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
-    if len(found.rows) > 1:
-        names = ", ".join(r.name for r in found.rows)
-        raise OperationError(
-            "TARGET_AMBIGUOUS",
-            f"{found.project} has several kernels ({names}); name one with --kernel",
-            hint=f"kernelenv remove --kernel {found.rows[0].name}",
-            project=found.project,
-        )
-    row = found.rows[0] if found.rows else None
-    venv: Path | None
-    if row is None:
-        venv = (found.project or ctx.project) / ".venv"
-        if not identity.after_recovery(venv).may_delete and not venvmod.recovery(venv):
-            raise OperationError(
-                "KERNEL_NOT_FOUND",
-                f"no kernel of kernelenv's for {found.project}",
-                hint="see `kernelenv list`",
-                project=found.project,
-            )
-    elif row.mark is None and not ctx.force:
-        raise OperationError(
-            "NOT_OWNED",
-            f"kernel {row.name!r} at {row.resource_dir} was not made by kernelenv; not removing it",
-            hint="add --force to remove the kernelspec (its environment is never deleted)",
-            name=row.name,
-            resource_dir=row.resource_dir,
-        )
-    else:
-        venv = Path(row.venv) if row.venv else None
+    row, venv = _target(ctx, all_rows, target, kernel, project)
     deleting, kept = _venv_verdict(all_rows, row, venv, keep_venv)
     recovered = [f"would {m[0].lower()}{m[1:]}" for _, _, m in venvmod.recovery(venv)] if venv is not None else []
     if row is not None:
@@ -117,6 +88,44 @@ def run(
             "dry_run": dry_run,
         },
     )
+
+
+def _target(
+    ctx: Context, all_rows: list[kernels.KernelRow], target: str | None, kernel: str | None, project: str | None
+) -> tuple[kernels.KernelRow | None, Path | None]:
+    """(the kernel to remove or None, its venv): one kernel of kernelenv's, or a project's venv left alone by an
+    interrupted run; TARGET_AMBIGUOUS, KERNEL_NOT_FOUND or NOT_OWNED (without --force) otherwise."""
+    found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
+    if len(found.rows) > 1:
+        names = ", ".join(r.name for r in found.rows)
+        raise OperationError(
+            "TARGET_AMBIGUOUS",
+            f"{found.project} has several kernels ({names}); name one with --kernel",
+            hint=f"kernelenv remove --kernel {found.rows[0].name}",
+            project=found.project,
+        )
+    row = found.rows[0] if found.rows else None
+    venv: Path | None
+    if row is None:
+        venv = (found.project or ctx.project) / ".venv"
+        if not identity.after_recovery(venv).may_delete and not venvmod.recovery(venv):
+            raise OperationError(
+                "KERNEL_NOT_FOUND",
+                f"no kernel of kernelenv's for {found.project}",
+                hint="see `kernelenv list`",
+                project=found.project,
+            )
+    elif row.mark is None and not ctx.force:
+        raise OperationError(
+            "NOT_OWNED",
+            f"kernel {row.name!r} at {row.resource_dir} was not made by kernelenv; not removing it",
+            hint="add --force to remove the kernelspec (its environment is never deleted)",
+            name=row.name,
+            resource_dir=row.resource_dir,
+        )
+    else:
+        venv = Path(row.venv) if row.venv else None
+    return row, venv
 
 
 def _remove(row: kernels.KernelRow | None, venv: Path | None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from pathlib import Path
 
 from .. import identity, kernels, lockfile, provision, specstore
 from .. import venv as venvmod
@@ -34,10 +35,7 @@ def run(ctx: Context, *, dry_run: bool = False) -> Result:
             venv=venv,
         )
     all_rows = kernels.rows(ctx)
-    specs = kernels.owned_by(all_rows, project=project, venv=venv)
-    for r in provision.origin_kernels(all_rows, ident, project):
-        if all(r.resource_dir != s.resource_dir for s in specs):
-            specs.append(r)
+    specs = _specs(all_rows, ident, project, venv)
     recorded = [n for n in (ident.mark or {}).get("kernels") or [] if isinstance(n, str)]
     if not specs and not ident.is_venv:
         raise OperationError(
@@ -80,6 +78,19 @@ def run(ctx: Context, *, dry_run: bool = False) -> Result:
             repoint=specs[1:] if specs else [],
         ),
     )
+    return _result(target, project, venv, source, name, built, t0)
+
+
+def _specs(all_rows: list[kernels.KernelRow], ident: identity.VenvIdentity, project: Path, venv: Path) -> list[kernels.KernelRow]:
+    """The project's kernels: those kernelenv made for it or its venv, and those a moved or copied venv brings."""
+    specs = kernels.owned_by(all_rows, project=project, venv=venv)
+    for r in provision.origin_kernels(all_rows, ident, project):
+        if all(r.resource_dir != s.resource_dir for s in specs):
+            specs.append(r)
+    return specs
+
+
+def _result(target: Context, project: Path, venv: Path, source: str, name: str, built: provision.Built, t0: float) -> Result:
     python = venvmod.python_of(venv)
     return Result(
         "repair",

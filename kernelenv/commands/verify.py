@@ -142,13 +142,9 @@ def _adopt_offer(ctx: Context, spec: kernelspec.Spec, rows: list[dict[str, Any]]
     return {"count": len(paths), "fix": shlex.join(["kernelenv", *argv]), "action": {"label": label, "argv": argv}}
 
 
-def run(ctx: Context, opts: VerifyOptions) -> Result:
-    t0 = time.monotonic()
-    spec = find_kernel(ctx, opts.kernel)
-    source = opts.notebooks or tutorial_dir()
-    items = nbrun.collect(source, tutorial=opts.notebooks is None)
-    chosen, not_chosen = select(items, opts.only)
-    named = {it.path for it in chosen} if (opts.only or os.path.isfile(source)) else set()
+def _output_dir(ctx: Context, spec: Any, opts: VerifyOptions, source: Path) -> Path:
+    """The folder for executed copies and kernel logs, made (never a link, never the notebooks' own folder);
+    USAGE for it and for a --timeout that is not a positive number."""
     out_dir = opts.output or default_output(ctx, spec, explicit_project=opts.kernel is None)
     if os.path.realpath(out_dir) == os.path.realpath(source) or (ctx.project / "notebooks").resolve() == out_dir.resolve():
         raise OperationError(
@@ -164,6 +160,40 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OperationError("USAGE", f"cannot make the output folder {out_dir}: {exc.strerror or exc}", path=out_dir) from None
+    return out_dir
+
+
+def _rows(
+    items: list[Any],
+    not_chosen: list[Any],
+    decided: dict[Path, dict[str, Any]],
+    named_kernels: dict[Path, Any],
+    spec: Any,
+    opts: VerifyOptions,
+) -> list[dict[str, Any]]:
+    """One report row per notebook, in the folder's order; your own notebooks say when they name another kernel."""
+    rows = []
+    for it in items:
+        if it in not_chosen:
+            r = nbrun.row(it, status="skipped", skip={"reason": "not-selected", "message": "not selected with --only"})
+        else:
+            r = decided[it.path]
+        if opts.notebooks is not None and not it.tutorial and it.path in named_kernels:
+            named_kernel = named_kernels[it.path]
+            if named_kernel is None or (named_kernel["name"] or "").lower() != spec.name.lower():
+                r["other_kernel"] = named_kernel or {"name": None, "display_name": None}
+        rows.append(r)
+    return rows
+
+
+def run(ctx: Context, opts: VerifyOptions) -> Result:
+    t0 = time.monotonic()
+    spec = find_kernel(ctx, opts.kernel)
+    source = opts.notebooks or tutorial_dir()
+    items = nbrun.collect(source, tutorial=opts.notebooks is None)
+    chosen, not_chosen = select(items, opts.only)
+    named = {it.path for it in chosen} if (opts.only or os.path.isfile(source)) else set()
+    out_dir = _output_dir(ctx, spec, opts, source)
 
     needed = sorted({m for it in chosen for m in it.requires})
     missing = set(nbrun.missing_modules(spec, needed))
@@ -193,17 +223,7 @@ def run(ctx: Context, opts: VerifyOptions) -> Result:
         else []
     )
     decided.update({r["path"]: r for r in ran})
-    rows = []
-    for it in items:
-        if it in not_chosen:
-            r = nbrun.row(it, status="skipped", skip={"reason": "not-selected", "message": "not selected with --only"})
-        else:
-            r = decided[it.path]
-        if opts.notebooks is not None and not it.tutorial and it.path in named_kernels:
-            named_kernel = named_kernels[it.path]
-            if named_kernel is None or (named_kernel["name"] or "").lower() != spec.name.lower():
-                r["other_kernel"] = named_kernel or {"name": None, "display_name": None}
-        rows.append(r)
+    rows = _rows(items, not_chosen, decided, named_kernels, spec, opts)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("passed", "failed", "skipped")}
     data = {
         "kernel": {"name": spec.name, "display_name": spec.display_name, "python": spec.argv0, "resource_dir": spec.resource_dir},
