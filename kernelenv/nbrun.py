@@ -522,19 +522,15 @@ def row(item: Notebook, **fields: Any) -> dict[str, Any]:
     return base
 
 
+def failed_row(item: Notebook, ename: str, evalue: str | None, fix: str | None = None, action: Any = None) -> dict[str, Any]:
+    """A notebook that failed before any cell ran (unreadable, or a module the kernel lacks): one error, no cell."""
+    error: dict[str, Any] = {"cell": None, "execution_count": None, "line": None, "source": None, "raised_in": None}
+    error |= {"ename": ename, "evalue": evalue, "fix": fix, "action": action}
+    return row(item, status="failed", error=error, errors=[error], fix=fix, action=action)
+
+
 def load_failure_row(item: Notebook) -> dict[str, Any]:
-    error = {
-        "cell": None,
-        "execution_count": None,
-        "line": None,
-        "source": None,
-        "raised_in": None,
-        "ename": "NotebookInvalid",
-        "evalue": item.load_error,
-        "fix": None,
-        "action": None,
-    }
-    return row(item, status="failed", error=error, errors=[error])
+    return failed_row(item, "NotebookInvalid", item.load_error)
 
 
 async def run_one(

@@ -113,18 +113,7 @@ def _missing_row(it: nbrun.Notebook, spec: kernelspec.Spec, lacks: list[str], as
     message = f"the kernel's environment has no {', '.join(lacks)}{_profile_words(lacks)}"
     if not asked:
         return nbrun.row(it, status="skipped", skip={"reason": "missing-modules", "message": message}, fix=fix, action=action)
-    error = {
-        "cell": None,
-        "execution_count": None,
-        "line": None,
-        "source": None,
-        "raised_in": None,
-        "ename": "ModuleNotFoundError",
-        "evalue": message,
-        "fix": fix,
-        "action": action,
-    }
-    return nbrun.row(it, status="failed", error=error, errors=[error], fix=fix, action=action)
+    return nbrun.failed_row(it, "ModuleNotFoundError", message, fix, action)
 
 
 def _adopt_offer(ctx: Context, spec: kernelspec.Spec, rows: list[dict[str, Any]], by_kernel: bool) -> dict[str, Any] | None:
