@@ -116,11 +116,13 @@ def private_dir(path: Path) -> Path:
 
 
 def private_subdir(root: Path, *parts: str) -> Path:
-    """A folder under a ``private_dir`` root, made 0700 (the root's check covers it)."""
+    """A folder under a ``private_dir`` root, made 0700 at every level (the root's check covers it)."""
     private_dir(root)
-    path = root.joinpath(*parts)
+    path = root
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for part in parts:  # (mkdir(parents=True) would make the folders between 0755)
+            path = path / part
+            path.mkdir(mode=0o700, exist_ok=True)
     except OSError as exc:
         raise OperationError(
             "CACHE_UNWRITABLE",
