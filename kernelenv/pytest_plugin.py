@@ -152,6 +152,10 @@ class NotebookItem(pytest.Item):
             keep_going = self.config.getini("kernelenv_keep_going")
         timeout = self.config.getoption("kernelenv_timeout") or float(self.config.getini("kernelenv_timeout") or 600)
         item = nbrun.load(Path(self.path))
+        lacks = nbrun.missing_modules(spec, item.requires) if item.requires else []
+        if lacks:  # as verify does: a notebook that says what it needs is skipped, with the fix, when the kernel lacks it
+            fix, _ = nbrun.fix_for(spec, lacks)
+            pytest.skip(f"the kernel's environment has no {', '.join(lacks)}" + (f" (fix: {fix})" if fix else ""))
         row = asyncio.run(
             nbrun.run_one(
                 item,

@@ -114,3 +114,16 @@ def test_no_kernel_for_the_project_says_how_to_make_one(jupyter, user_repo, tmp_
     r = _pytest(user_repo, "--kernelenv-notebooks", "notebooks/basics", "--kernelenv-project", str(nothing))
     assert r.returncode == 1, r.stdout + r.stderr
     assert "KERNEL_NOT_FOUND" in r.stdout and f"kernelenv create {nothing}" in r.stdout
+
+
+def test_a_tutorial_notebook_the_kernel_cannot_run_is_skipped_as_verify_skips_it(jupyter, cli, tmp_path):
+    """A minimal project (no numpy): the tutorial notebooks copied by `kernelenv notebooks` say what they import;
+    pytest skips those the kernel cannot run, with the fix, as verify does (before: they failed)."""
+    project = make_project(tmp_path, "lean")
+    assert cli("create", project, "--json").rc == 0
+    assert cli("notebooks", project, "--json").rc == 0
+    (project / "pytest.ini").write_text("[pytest]\n")
+    r = _pytest(project, "--kernelenv-notebooks", "notebooks", "--kernelenv-project", str(project), "-rs", "notebooks")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"1 passed, 3 skipped", r.stdout), r.stdout
+    assert "has no numpy" in r.stdout and "--profile data" in r.stdout, r.stdout
