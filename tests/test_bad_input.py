@@ -258,3 +258,10 @@ def test_a_mistyped_verb_or_option_names_what_was_meant(cli):
         and "did you mean --python?" in err["message"]
     )
     assert "create --help" in err["hint"]
+
+
+def test_doctor_all_with_a_target_is_refused(cli):
+    """`doctor --all --kernel x` checked everything and ignored --kernel; now USAGE, nothing run."""
+    for extra in (["--kernel", "x"], ["--project", "."], ["x"]):
+        r = cli("doctor", "--all", *extra, "--json")
+        assert r.rc == 2 and r.codes == ["USAGE"] and "--all" in r.envelope["errors"][0]["message"], r

@@ -59,6 +59,8 @@ def select(
     ctx: Context, all_rows: list[KernelRow], target: str | None, all_: bool, kernel: str | None, project: str | None
 ) -> tuple[list[KernelRow], Path | None]:
     """The rows to check and, for a project folder whose venv was moved here, that folder."""
+    if all_ and (target is not None or kernel is not None or project is not None):
+        raise OperationError("USAGE", "kernelenv doctor: --all checks every kernel; it takes no NAME, --kernel or --project")
     if all_:
         return all_rows, None
     found = kernels.resolve_target(ctx, all_rows, target, kernel=kernel, project=project)
