@@ -228,6 +228,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
     t0 = time.monotonic()
     durations: dict[str, float] = {}
     recovered, ident, wanted, decision, group = _prepare(ctx, plan)
+    had_spec = os.path.lexists(ctx.kernels_dir / plan.name)
     swap: venvmod.Swap | None = None
     made = False
     carry: list[str] = []
@@ -261,10 +262,7 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         venvmod.write_mark(plan.venv, state="ready", project=plan.project)
         resource_dir, state, repointed = _register(ctx, plan, info, group, durations)
     except BaseException:
-        if swap is not None:
-            swap.restore()
-        elif made:
-            _discard_quietly(plan.venv)
+        _undo(ctx, plan, swap, made, had_spec)
         raise
     if swap is not None:
         swap.commit()
@@ -284,6 +282,30 @@ def _build_locked(ctx: Context, plan: Plan) -> Built:
         recovered=recovered,
         durations=durations,
     )
+
+
+def _undo(ctx: Context, plan: Plan, swap: venvmod.Swap | None, made: bool, had_spec: bool) -> None:
+    """A failed or interrupted build: the venv kept aside comes back, or the venv this run made goes, with the
+    spec it wrote for it."""
+    if swap is not None:
+        swap.restore()
+    elif made:
+        _discard_quietly(plan.venv)
+        _unregister_new(ctx, plan, had_spec)
+
+
+def _unregister_new(ctx: Context, plan: Plan, had_spec: bool) -> None:
+    """A failed or interrupted run that made the venv also takes back the spec it wrote for it, if there was none
+    before (a kill between writing the spec and finishing left a kernel pointing at a venv that was then deleted)."""
+    spec_dir = ctx.kernels_dir / plan.name
+    if had_spec or spec_dir.is_symlink() or not spec_dir.is_dir():
+        return
+    mark = specstore.read(spec_dir).mark
+    if mark is not None and kernels.same_path(mark.get("venv"), plan.venv):
+        try:
+            specstore.remove(spec_dir)
+        except OSError:
+            pass
 
 
 def _retire(plan: Plan) -> None:

@@ -265,3 +265,27 @@ def test_doctor_all_with_a_target_is_refused(cli):
     for extra in (["--kernel", "x"], ["--project", "."], ["x"]):
         r = cli("doctor", "--all", *extra, "--json")
         assert r.rc == 2 and r.codes == ["USAGE"] and "--all" in r.envelope["errors"][0]["message"], r
+
+
+def test_an_interrupt_after_the_spec_is_written_takes_the_spec_back_with_the_venv(jupyter, tmp_path, monkeypatch):
+    """SIGTERM (an editor's Cancel) between writing the kernelspec and finishing a new venv's mark: the venv
+    this run made is deleted, and so is the spec it wrote (bench_faults found a kernel left pointing at a venv
+    that no longer existed)."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from kernelenv import cli as climod
+    from kernelenv import provision
+
+    project = make_project(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(provision, "record_specs", interrupted)
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(io.StringIO()):
+        rc = climod.main(["create", str(project), "--json"])
+    assert rc == 130 and json.loads(out.getvalue())["errors"][0]["code"] == "INTERRUPTED"
+    assert not (project / ".venv").exists()
+    assert not (jupyter.kernels / "demo").exists(), "a spec was left pointing at the deleted venv"
