@@ -144,6 +144,8 @@ def test_run_and_shell_refuse_what_they_cannot_do(project, tmp_path):
     assert res.rc == 2 and "[USAGE]" in res.stderr, res
     res = project.cli("run", "--project", project.dir, "--", "kernelenv-no-such-command")
     assert res.rc == 1 and "[COMMAND_NOT_FOUND]" in res.stderr, res
+    res = project.cli("run", "--project", project.dir, "--", "")  # an empty name is said as one, not as nothing
+    assert res.rc == 1 and "[COMMAND_NOT_FOUND]: '' is not in" in res.stderr, res
     res = project.cli("shell", "--project", project.dir, env={"KERNELENV_SHELL": str(project.dir)})
     assert res.rc == 1 and "[SHELL_NESTED]" in res.stderr and "exit" in res.stderr, res
 
