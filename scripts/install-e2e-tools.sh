@@ -27,24 +27,8 @@ fi
 
 # 1. apt packages: chromium, CJK fonts (the notebooks' Chinese text in screenshots) and the
 #    libraries code-server's native modules build against.
-apt_pkgs=(chromium fonts-noto-cjk libkrb5-dev libxkbfile-dev libsecret-1-dev build-essential pkg-config python3 ca-certificates)
-missing=()
-for p in "${apt_pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "apt-get installing: ${missing[*]}"
-    "${sudo_cmd[@]}" apt-get update -qq </dev/null
-    # dpkg's own chatter goes to a log; only its tail is shown on failure.
-    apt_log="$(mktemp)"
-    if ! "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$apt_log" 2>&1; then
-        tail -n 40 "$apt_log"; rm -f "$apt_log"; say "apt-get install failed"; exit 1
-    fi
-    rm -f "$apt_log"
-    say "apt-get installed: ${missing[*]}"
-else
-    say "apt packages already installed: ${apt_pkgs[*]}"
-fi
+. "$(dirname "$0")/apt-ensure.sh"
+apt_ensure chromium fonts-noto-cjk libkrb5-dev libxkbfile-dev libsecret-1-dev build-essential pkg-config python3 ca-certificates
 command -v npm >/dev/null || { say "npm is required (any Node >= 18) to fetch Node 24"; exit 1; }
 
 # 2. Node 24 from the npm registry (official binary + headers).

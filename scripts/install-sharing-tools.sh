@@ -55,22 +55,8 @@ fi
 # nodejs/npm: configurable-http-proxy; passwd: useradd/groupadd for the Hub's test users.
 apt_pkgs=(podman runc mmdebstrap catatonit python3 python3-venv passwd)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
-missing=()
-for p in "${apt_pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "apt-get installing: ${missing[*]}"
-    "${sudo_cmd[@]}" apt-get update -qq </dev/null
-    apt_log="$(mktemp)"
-    if ! "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" </dev/null >"$apt_log" 2>&1; then
-        tail -n 40 "$apt_log"; rm -f "$apt_log"; say "apt-get install failed"; exit 1
-    fi
-    rm -f "$apt_log"
-    say "apt-get installed: ${missing[*]}"
-else
-    say "apt packages already installed: ${apt_pkgs[*]}"
-fi
+. "$(dirname "$0")/apt-ensure.sh"
+apt_ensure --recommends "${apt_pkgs[@]}"
 
 # 2. containers.conf for podman on this kind of machine.
 mkdir -p "$cache"

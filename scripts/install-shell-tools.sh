@@ -14,23 +14,8 @@ if [ "$(id -u)" -ne 0 ]; then
         say "not root and no sudo: cannot apt-get install"; fi
 fi
 
-apt_pkgs=(tmux zsh fish)
-missing=()
-for p in "${apt_pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    say "apt-get installing: ${missing[*]}"
-    "${sudo_cmd[@]}" apt-get update -qq </dev/null
-    apt_log="$(mktemp)"
-    if ! "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$apt_log" 2>&1; then
-        tail -n 40 "$apt_log"; rm -f "$apt_log"; say "apt-get install failed"; exit 1
-    fi
-    rm -f "$apt_log"
-    say "apt-get installed: ${missing[*]}"
-else
-    say "already installed: ${apt_pkgs[*]}"
-fi
+. "$(dirname "$0")/apt-ensure.sh"
+apt_ensure tmux zsh fish
 for prog in tmux bash dash zsh fish; do
     say "$prog: $(command -v "$prog" || echo MISSING)"
 done
