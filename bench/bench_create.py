@@ -108,9 +108,20 @@ def _paired(py: str, repeat: int, extra_env: Callable[[Path], dict[str, str]]) -
     return ours, uv
 
 
+def _uv_cache_dir() -> str:
+    """uv's own cache (warm: the warm rounds filled it), named outright: the rounds' own XDG_CACHE_HOME
+    would otherwise give uv an empty one too."""
+    import shutil
+    import subprocess
+
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    return subprocess.run([uv, "cache", "dir"], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def bench_first(py: str, repeat: int) -> None:
     print("== create, first of its package set (uv's cache warm, kernelenv's cache empty: the template is made)")
-    ours, uv = _paired(py, repeat, lambda root: {"XDG_CACHE_HOME": str(root / "kcache")})
+    uv_cache = _uv_cache_dir()
+    ours, uv = _paired(py, repeat, lambda root: {"XDG_CACHE_HOME": str(root / "kcache"), "UV_CACHE_DIR": uv_cache})
     _line("kernelenv create (template made, then cloned)", ours)
     _line("(b) uv venv --seed + uv pip install + ipykernel install", uv)
     r = [o / u for o, u in zip(ours, uv)]

@@ -642,7 +642,7 @@ def warm_start(ctx: Context, venv: Path, info: pythons.PythonInfo, *, harvest: b
     """:func:`warm`, started: the compiling child runs while the caller goes on (``wait`` or ``cancel`` it)."""
     sites = venvmod.site_packages(venv)
     if not sites:
-        return bytecode.Warming(venv, None, None, False)
+        return bytecode.Warming(venv, None, [], False)
     try:
         cache: Path | None = files.private_subdir(ctx.cache_dir, "bytecode", f"{info.implementation.lower()}-{info.version_str}")
     except OperationError as exc:

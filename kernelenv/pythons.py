@@ -602,13 +602,44 @@ def _resolve_path(spec: str, cache_dir: Path | None, env: Mapping[str, str] | No
         inner = p / "bin" / "python"
         p = inner if inner.exists() else p
     try:
-        return probe(p)
+        return _probe_path(str(p), cache_dir)
     except OperationError as exc:
         if exc.info.code == "PYTHON_UNSUPPORTED":  # say which ones would do
             found = discover(cache_dir, env)
             exc.info.message += f"; usable here: {_listing(found)}"
             exc.info.details["available"] = _describe(found)
         raise
+
+
+def _installed_binary(path: str) -> bool:
+    """Whether ``path`` is an interpreter's own file (no link to it, no venv around it): what it says
+    of itself then depends only on that file and its stdlib, which the cache's entry is checked against."""
+    if os.path.realpath(path) != path:
+        return False
+    here = os.path.dirname(path)
+    return not any(os.path.lexists(os.path.join(d, "pyvenv.cfg")) for d in (here, os.path.dirname(here)))
+
+
+def _probe_path(path: str, cache_dir: Path | None) -> PythonInfo:
+    """probe(path), answered from the cache discover() keeps when ``path`` is an installed binary whose
+    entry still matches it (its stat and stdlib witnesses: a reinstalled or removed interpreter is probed again)."""
+    if cache_dir is None or not _installed_binary(path):
+        return probe(path)
+    try:
+        cache = _Cache(cache_dir)
+    except OperationError:
+        return probe(path)  # a loose cache is reported by what uses it for more than speed
+    e = cache.get(path)
+    if e is not None and "facts" in e and e["facts"].get("prefix") == e["facts"].get("base_prefix"):
+        info = _info(path, e["facts"])
+        check_supported(info)
+        return info
+    facts = _probe_raw(path)
+    info = _info(path, facts)
+    check_supported(info)
+    cache.put(path, {"stat": _stat_key(path), "witness": _witness(facts.get("stdlib")), "facts": facts})
+    cache.save()
+    return info
 
 
 def _resolve_request(spec: str, req: Request, cache_dir: Path | None, env: Mapping[str, str] | None) -> PythonInfo:

@@ -65,41 +65,47 @@ def _run(argv: list, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=300, **kw)
 
 
-def _wheel(folder: Path, version: str, content: str) -> Path:
-    """A minimal pure-Python wheel of PROBE, written by hand."""
-    mod, dist = PROBE.replace("-", "_"), f"{PROBE.replace('-', '_')}-{version}"
+def _wheel(folder: Path, version: str, content: str, name: str = PROBE, requires: tuple[str, ...] = ()) -> Path:
+    """A minimal pure-Python wheel of ``name`` (PROBE unless told), written by hand."""
+    mod, dist = name.replace("-", "_"), f"{name.replace('-', '_')}-{version}"
+    meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
     members = {
         f"{mod}.py": content,
-        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {PROBE}\nVersion: {version}\n",
+        f"{dist}.dist-info/METADATA": meta,
         f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: kernelenv-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     rows = []
-    for name, text in members.items():
+    for member, text in members.items():
         data = text.encode()
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        rows.append(f"{name},sha256={digest},{len(data)}")
+        rows.append(f"{member},sha256={digest},{len(data)}")
     members[f"{dist}.dist-info/RECORD"] = "\n".join([*rows, f"{dist}.dist-info/RECORD,,"]) + "\n"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dist}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as z:
-        for name, text in members.items():  # fixed timestamps: the same release is the same file
-            z.writestr(zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0)), text)
+        for member, text in members.items():  # fixed timestamps: the same release is the same file
+            z.writestr(zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0)), text)
     return path
 
 
-def _publish(index: Path, releases: dict[str, tuple[str, bool]]) -> None:
-    """A PEP 503 index at ``index`` offering PROBE at {version: (content, yanked)}."""
-    page = index / PROBE
+Release = tuple  # (content, yanked) or (content, yanked, requires)
+
+
+def _publish(index: Path, releases: dict[str, Release], name: str = PROBE) -> None:
+    """A PEP 503 index at ``index`` offering ``name`` (PROBE unless told) at {version: (content, yanked[, requires])};
+    the projects published before stay listed."""
+    page = index / name
     for old in page.glob("*.whl") if page.exists() else []:
         old.unlink()
     links = []
-    for version, (content, yanked) in releases.items():
-        whl = _wheel(page, version, content)
+    for version, (content, yanked, *requires) in releases.items():
+        whl = _wheel(page, version, content, name, tuple(requires[0]) if requires else ())
         sha = hashlib.sha256(whl.read_bytes()).hexdigest()
         mark = ' data-yanked=""' if yanked else ""
         links.append(f'<a href="{whl.name}#sha256={sha}"{mark}>{whl.name}</a>')
     (page / "index.html").write_text("<html><body>\n" + "\n".join(links) + "\n</body></html>\n")
-    (index / "index.html").write_text(f'<a href="{PROBE}/">{PROBE}</a>\n')
+    projects = sorted(p.name for p in index.iterdir() if (p / "index.html").is_file())
+    (index / "index.html").write_text("".join(f'<a href="{p}/">{p}</a>\n' for p in projects))
 
 
 def _create(project: Path, *args) -> dict:
@@ -297,6 +303,35 @@ def test_an_upgraded_yanked_or_rebuilt_release_changes_the_template(jupyter, cli
     _publish(index, {"1.0": ("V = '1.0 rebuilt'\n", False)})  # the same version, another file
     t4, v = made(3)
     assert v == "1.0 rebuilt" and t4 not in (t1, t2)
+
+
+DEP, DEP2 = "kenv-h7-dep", "kenv-h7-dep-two"  # names no index but the test's own has
+
+
+def test_what_the_index_now_resolves_to_is_what_a_clone_gets(jupyter, cli, tmp_path, monkeypatch):
+    """A create whose request made a template before clones it while uv resolves the request again; the
+    pins are those of the request now: a package an upgrade no longer needs is not installed, one it
+    needs now is."""
+    index = tmp_path / "index"
+    monkeypatch.setenv("UV_EXTRA_INDEX_URL", index.as_uri())
+    _publish(index, {"1.0": ("D = 1\n", False)}, DEP)
+    _publish(index, {"1.0": ("D = 2\n", False)}, DEP2)
+    _publish(index, {"1.0": ("V = '1.0'\n", False, [DEP])})
+    projects = [make_project(tmp_path, f"p{i}") for i in range(3)]
+
+    def made(i: int) -> set[str]:
+        _create(projects[i], "--with", PROBE)
+        return set(venvmod.installed(projects[i] / ".venv"))
+
+    assert {PROBE, DEP} <= made(0)
+    _publish(index, {"1.0": ("V = '1.0'\n", False, [DEP]), "1.1": ("V = '1.1'\n", False)})  # DEP no longer needed
+    got = made(1)
+    assert PROBE in got and DEP not in got, sorted(got)
+    assert venvmod.installed(projects[1] / ".venv")[PROBE] == "1.1"
+    _publish(index, {"1.1": ("V = '1.1'\n", False), "1.2": ("V = '1.2'\n", False, [DEP2])})  # DEP2 needed now
+    got = made(2)
+    assert {PROBE, DEP2} <= got and DEP not in got, sorted(got)
+    assert _mark(projects[1] / ".venv")["template"] != _mark(projects[2] / ".venv")["template"]
 
 
 # a changed template is refused ---------------------------------------------------------------

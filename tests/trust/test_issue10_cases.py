@@ -171,24 +171,23 @@ def test_a_tampered_cached_pyc_is_never_used(jupyter, cli, kernel, tmp_path):
     a = make_project(tmp_path, "A")
     assert cli("create", a, "--json").rc == 0
     cache = Path(os.environ["XDG_CACHE_HOME"]) / "kernelenv" / "bytecode"
-    pycs = sorted(cache.glob("*/pyc/*"))
-    assert pycs, "create keeps no bytecode cache"
-    # find the cached .pyc of a module every kernel start imports, and append code to it
+    packs = sorted(cache.glob("*/packs/*.pack"))
+    assert packs, "create keeps no bytecode cache"
+    # find the cached .pyc of a module every kernel start imports, and put other code in its place
     site = venvmod.site_packages(a / ".venv")[0]
-    target = next(site.glob("ipykernel/__pycache__/kernelapp.*.pyc"))
-    victim = next(c for c in pycs if c.read_bytes() == target.read_bytes())
+    target = next(site.glob("ipykernel/__pycache__/kernelapp.*.pyc")).read_bytes()
+    victim = next(p for p in packs if target in p.read_bytes())
     flag = tmp_path / "pwned"
     import marshal
 
     code = compile(f"open({str(flag)!r}, 'w').write('x')", "x", "exec")
-    os.chmod(victim, 0o666) if victim.stat().st_nlink == 1 else None
-    with open(victim, "r+b") as f:
-        header = f.read(16)
-        f.seek(0)
-        f.write(header + marshal.dumps(code))
-        f.truncate()
-    b = make_project(tmp_path, "B")
-    assert cli("create", b, "--json").rc == 0
+    evil = (target[:16] + marshal.dumps(code)).ljust(len(target), b"\0")  # same size: the pack's offsets still fit
+    assert len(evil) == len(target)
+    whole = victim.read_bytes()
+    os.chmod(victim, 0o600)
+    victim.write_bytes(whole.replace(target, evil, 1))
+    b = make_project(tmp_path, "B")  # other packages: a new template, its bytecode restored from the cache
+    assert cli("create", b, "--with", "six", "--json").rc == 0
     kernel("b").run("print(1)")
     assert not flag.exists(), "a tampered cached .pyc ran in a new kernel"
 
