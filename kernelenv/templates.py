@@ -1,8 +1,8 @@
 """Installed templates: a new venv made by hard-linking an installed one and fixing it up for its place.
 
 The first ``create`` of a set of packages for one interpreter installs them into a *template*
-venv in kernelenv's private cache (``<cache>/templates/<id>/venv``: virtualenv + ``uv pip sync``
-of the exact pins, start-up bytecode warmed), then clones it into the project. Every later
+venv in kernelenv's private cache (``<cache>/templates/<id>/venv``: virtualenv + ``uv pip install``
+of the request, checked to be its exact pins, start-up bytecode warmed), then clones it into the project. Every later
 ``create`` that resolves to the same pins clones the template instead of installing: the
 package files are hard-linked (what uv itself does from its cache), the few files that name the
 venv's place are written fresh, and the venv gets its own kernelenv mark. The resolution runs
@@ -10,12 +10,13 @@ beside the clone (``uv pip compile`` is a child process), starting from the temp
 request used last time; a clone whose pins turn out different is deleted before anything uses it.
 While uv still resolves, the folders and links of the next clone are made (a spare tree,
 ``grow_spare``), which the next clone moves in, checking each link as it checks its own.
-Making a new template overlaps too: its venv is made and ``uv pip install`` of the request
-starts while uv resolves (a head start for downloads; the exact, hash-checked ``uv pip sync``
-of the pins that follows corrects any version the pins do not name: only a new file for a
-pinned version published in the second between the two reads of the index would go unnoticed,
-and the template's key, made from the first read, would then match no later resolution), and
-its bytecode compiles while everything else is cloned into the project.
+A new template (no template known for the request) is made by ``uv pip install`` of the request
+into a new venv: that install is the resolution, uv asking the index about every package it
+installs, then. The same request resolved ``--offline`` right after, from what uv has just
+fetched, gives the pins with their hashes; when they are exactly the distributions installed
+(names and versions), nothing more runs; otherwise the request is resolved online and the exact,
+hash-checked ``uv pip sync`` of those pins corrects the template. Its bytecode compiles while
+everything else is cloned into the project. Folders and links of a clone are made on two threads.
 
 What "the same request" means (the template's key): the exact pins uv resolves the request to
 *now*, with every hash the index lists for each pinned release (``uv pip compile
@@ -303,17 +304,38 @@ def _slices(n: int) -> list[tuple[int, int]]:
 
 
 def _in_parallel(fn: Callable[..., None], jobs: list[tuple[Any, ...]]) -> None:
-    """``fn(*job)`` for every job, on up to _THREADS threads; the first exception is raised once all ended."""
-    if len(jobs) < 2:
-        for job in jobs:
-            fn(*job)
-        return
-    from concurrent.futures import ThreadPoolExecutor
+    """``fn(stop, *job)`` for every job, one job per thread, this thread running the first. ``stop`` (a
+    threading.Event) is set as soon as a job fails or this thread is interrupted, and every job checks it
+    between two items, so all have ended when this returns or raises: nothing is made in a folder after
+    its caller gave up on it. Raises an interrupt (KeyboardInterrupt, SystemExit) first, else the first error."""
+    import threading
 
-    with ThreadPoolExecutor(min(_THREADS, len(jobs))) as pool:
-        futures = [pool.submit(fn, *job) for job in jobs]
-    for future in futures:
-        future.result()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run(job: tuple[Any, ...]) -> None:
+        try:
+            fn(stop, *job)
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+
+    others = [threading.Thread(target=run, args=(job,), daemon=True) for job in jobs[1:]]
+    try:
+        for thread in others:
+            thread.start()
+        if jobs:
+            run(jobs[0])
+        for thread in others:
+            thread.join()
+    except BaseException:  # interrupted while starting or waiting: the others stop at their next item
+        stop.set()
+        for thread in others:
+            if thread.is_alive():
+                thread.join()
+        raise
+    if errors:
+        raise next((e for e in errors if not isinstance(e, Exception)), errors[0])
 
 
 def _make_folders(dst: str, dirs: list[list[Any]]) -> None:
@@ -323,8 +345,10 @@ def _make_folders(dst: str, dirs: list[list[Any]]) -> None:
     for entry in dirs:
         by_depth.setdefault(entry[0].count("/"), []).append(entry)
 
-    def make(batch: list[list[Any]], lo: int, hi: int) -> None:
+    def make(stop: Any, batch: list[list[Any]], lo: int, hi: int) -> None:
         for rel, mode in batch[lo:hi]:
+            if stop.is_set():
+                return
             os.mkdir(dst + rel, mode & 0o755)
 
     for depth in sorted(by_depth):
@@ -332,11 +356,14 @@ def _make_folders(dst: str, dirs: list[list[Any]]) -> None:
         _in_parallel(make, [(batch, lo, hi) for lo, hi in _slices(len(batch))] if len(batch) > 64 else [(batch, 0, len(batch))])
 
 
-def _link_checked(src: str, dst: str, linked: list[list[Any]], lo: int, hi: int, made: int) -> None:
+def _link_checked(stop: Any, src: str, dst: str, linked: list[list[Any]], lo: int, hi: int, made: int) -> None:
     """Hard-link ``linked[lo:hi]`` from ``src`` to ``dst`` (the first ``made`` are linked already: a spare
-    tree) and check every link against the manifest: Refused when one is not the file it recorded."""
+    tree) and check every link against the manifest: Refused when one is not the file it recorded.
+    Returns early once ``stop`` is set (another part failed)."""
     euid, link, lstat = _euid(), os.link, os.lstat
     for i in range(lo, hi):
+        if stop.is_set():
+            return
         rel, size, mtime_ns, ino, mode = linked[i]
         d = dst + rel
         if i >= made:
