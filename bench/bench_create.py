@@ -7,7 +7,8 @@ warm: every round makes a new project with the same packages as an environment m
   (`uv venv --seed` + `uv pip install ipykernel` + `python -m ipykernel install`) and (a) the
   tutorial's manual recipe (`python -m venv` + pip + ipykernel install). Targets: kernelenv/(b)
   <= 0.35, (a)/kernelenv >= 25.
-first: the first create of a package set (the template is made, then cloned), against (b).
+first: the first create of a package set (the template is made, then cloned), against (b), uv's
+  cache warm for both (named with UV_CACHE_DIR: each round's empty XDG_CACHE_HOME would empty it too).
 cold: an empty uv cache and an empty kernelenv cache every round, packages from the index,
   against (b) with an empty uv cache. Target: kernelenv/(b) <= 1.0.
 
