@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import files, proc
+from .result import OperationError
 
 # The debugger's part of a kernel start (ipykernel.debugger imports these), and two more packages
 # nothing in the other group's first imports needs.
@@ -121,15 +122,23 @@ def _read_manifest(cache: Path) -> dict[str, dict]:
         return {}
     if not isinstance(data, dict) or data.get("format") != _FORMAT or not isinstance(data.get("pyc"), dict):
         return {}
+    raw_entries, warmed = data.get("entries") or {}, data.get("warmed") or []
+    if not isinstance(raw_entries, dict) or not isinstance(warmed, list):
+        return {}
     entries = {}
-    for key, e in (data.get("entries") or {}).items():
-        if isinstance(e, list) and len(e) == 4 and isinstance(e[0], str) and _is_pack_name(e[0]):
-            entries[str(key)] = [e[0], int(e[1]), int(e[2]), str(e[3])]
+    for key, e in raw_entries.items():
+        if isinstance(e, list) and len(e) == 4 and isinstance(e[0], str) and _is_pack_name(e[0]) and _all_ints(e[1:3]):
+            entries[str(key)] = [e[0], e[1], e[2], str(e[3])]
     return {
         "pyc": {str(k): str(v) for k, v in data["pyc"].items()},
         "entries": entries,
-        "warmed": {str(m): "" for m in (data.get("warmed") or [])},
+        "warmed": {str(m): "" for m in warmed},
     }
+
+
+def _all_ints(values: list) -> bool:
+    """Whether every value is a JSON integer (not a bool, a float or a string): an entry's offset and size."""
+    return all(type(v) is int for v in values)
 
 
 def _is_pack_name(name: str) -> bool:
@@ -276,8 +285,8 @@ class Warming:
     def _keep(site: Path, cache: Path) -> None:
         try:
             harvest(site, cache)
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        except (OSError, OperationError):
+            pass  # a cache that cannot be written only costs speed (and a thread's exception would print)
 
     def cancel(self) -> None:
         running, self._running = self._running, []
