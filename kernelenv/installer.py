@@ -219,22 +219,6 @@ class Uv:
             raise OperationError("RESOLVE_FAILED", f"uv pip compile could not run: {exc.reason}", installer="uv") from None
         return Resolving(running, short)
 
-    def install_start(self, python: Path, requirements: list[str], files: list[Path], *, offline: bool) -> proc.Running:
-        """``install`` started, its output discarded: a head start (downloads, links) for an exact
-        ``install_lock`` that follows it; whether it succeeded does not matter. ProcError if uv cannot start."""
-        argv = [
-            self.exe,
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            *requirements,
-            *(a for f in files for a in ("-r", str(Path(f).absolute()))),
-        ]
-        if offline:
-            argv.append("--offline")
-        return proc.start(argv, timeout=3600, env=self._env(python), capture=False)
-
     def links_from_cache(self) -> bool:
         """Whether uv hard-links installed files from its cache (its default; UV_LINK_MODE says otherwise)."""
         import os

@@ -1,8 +1,8 @@
 """Installed templates: a new venv made by hard-linking an installed one and fixing it up for its place.
 
 The first ``create`` of a set of packages for one interpreter installs them into a *template*
-venv in kernelenv's private cache (``<cache>/templates/<id>/venv``: virtualenv + ``uv pip install``
-of the request, checked to be its exact pins, start-up bytecode warmed), then clones it into the project. Every later
+venv in kernelenv's private cache (``<cache>/templates/<id>/venv``: virtualenv + ``uv pip sync``
+of the exact pins, start-up bytecode warmed), then clones it into the project. Every later
 ``create`` that resolves to the same pins clones the template instead of installing: the
 package files are hard-linked (what uv itself does from its cache), the few files that name the
 venv's place are written fresh, and the venv gets its own kernelenv mark. The resolution runs
@@ -10,13 +10,11 @@ beside the clone (``uv pip compile`` is a child process), starting from the temp
 request used last time; a clone whose pins turn out different is deleted before anything uses it.
 While uv still resolves, the folders and links of the next clone are made (a spare tree,
 ``grow_spare``), which the next clone moves in, checking each link as it checks its own.
-A new template (no template known for the request) is made by ``uv pip install`` of the request
-into a new venv: that install is the resolution, uv asking the index about every package it
-installs, then. The same request resolved ``--offline`` right after, from what uv has just
-fetched, gives the pins with their hashes; when they are exactly the distributions installed
-(names and versions), nothing more runs; otherwise the request is resolved online and the exact,
-hash-checked ``uv pip sync`` of those pins corrects the template. Its bytecode compiles while
-everything else is cloned into the project. Folders and links of a clone are made on two threads.
+A new template (no template known for the request) gets its venv made while uv resolves, then the
+exact, hash-checked ``uv pip sync`` of the pins: every file installed has a hash the key names, so
+a release file replaced on the index meanwhile fails the sync (the caller then installs as before)
+instead of being kept under a key that names another file. Its bytecode compiles while everything
+else is cloned into the project. Folders and links of a clone are made on two threads.
 
 What "the same request" means (the template's key): the exact pins uv resolves the request to
 *now*, with every hash the index lists for each pinned release (``uv pip compile
@@ -73,7 +71,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import files, lockfile, proc, pythons
+from . import files, lockfile, pythons
 from . import venv as venvmod
 from .result import OperationError
 
@@ -584,21 +582,18 @@ def _build(
     offline: bool,
     warm: Callable[[Path], Any],
     made: bool,
-    synced: bool,
     dest: Path,
     prompt: str,
 ) -> dict[str, Any]:
-    """Install ``pins`` into the template venv ``tid`` (made already when ``made``; holding exactly them
-    already when ``synced``), record its manifest and clone it into ``dest``: everything but the
-    bytecode while the bytecode is being compiled, then that."""
+    """Install ``pins`` into the template venv ``tid`` (made already when ``made``), record its manifest
+    and clone it into ``dest``: everything but the bytecode while the bytecode is being compiled, then that."""
     tdir = store.root / tid
     tvenv = tdir / "venv"
     if not made:
         _skeleton(store, tid, base)
     pins_file = tdir / "pins.txt"
     files.write_atomic(pins_file, "\n".join(p.line() for p in pins) + "\n", 0o600)
-    if not synced:
-        backend.install_lock(venvmod.python_of(tvenv), pins_file, exact=True, offline=offline)
+    backend.install_lock(venvmod.python_of(tvenv), pins_file, exact=True, offline=offline)
     venvmod.tighten(tvenv)
     man = {
         "format": FORMAT,
@@ -729,8 +724,11 @@ def provide(
     uv_id = backend.identity()
     req = request_key(info, base, uv_id, requested, req_files)
     guess = store.manifest(store.keys.get(store.requests.get(req, "")))
-    try:
-        resolving = _resolve_beside(guess, backend, base, info, requested, req_files, offline)
+    try:  # (naming the guess's packages to uv too, so that it asks the index about all of them at once rather
+        # than level by level, halved this wait (0.15 s against 0.31 s) but made uv open ~60 connections at
+        # once; on the machines this was measured on, 20 to 45 % of such runs then stalled 5 s on a lost DNS
+        # answer: not done)
+        resolving = backend.resolve_start(Path(base), info.short, requested, req_files, offline=offline)
     except OperationError:
         return None
     run = _Run(
@@ -754,42 +752,17 @@ def provide(
     try:
         return _provide(run)
     except BaseException:
-        if resolving is not None:
-            resolving.cancel()
+        resolving.cancel()
         raise
     finally:
-        if run.head_start is not None:
-            run.head_start.kill()
         if run.spare is not None:
             shutil.rmtree(store.root / run.spare, ignore_errors=True)
 
 
-def _resolve_beside(
-    guess: dict[str, Any] | None,
-    backend: Any,
-    base: str,
-    info: pythons.PythonInfo,
-    requested: list[str],
-    req_files: list[Path],
-    offline: bool,
-) -> Any:
-    """uv resolving the request while ``guess`` (the template it used last time) is cloned
-    (installer.Resolving); None without a guess: uv's install of the request into a new template then
-    resolves it (_pins_after_head_start). OperationError when uv cannot start.
-
-    (Naming the guess's packages to uv too, so that it asks the index about all of them at once rather
-    than level by level, halved the wait here (0.15 s against 0.31 s) but made uv open ~60 connections
-    at once; on the machines this was measured on, 20 to 45 % of such runs then stalled 5 s on a lost
-    DNS answer. Not done.)"""
-    if guess is None:
-        return None
-    return backend.resolve_start(Path(base), info.short, requested, req_files, offline=offline)
-
-
 @dataclass
 class _Run:
-    """One provide(): what it was asked, and what it started and must end: a template folder made before
-    the pins were known (``spare``), and uv installing the request into it meanwhile (``head_start``)."""
+    """One provide(): what it was asked, and what it started and must end: uv resolving the request, and
+    a template venv made while it resolves, when none is known for the request (``spare``)."""
 
     store: Store
     venv: Path
@@ -805,22 +778,20 @@ class _Run:
     uv_id: str
     prompt: str
     req: str  # the request's key (what was asked), not the pins'
-    resolving: Any  # uv resolving the request beside the clone of the guess (installer.Resolving), or None
+    resolving: Any  # uv resolving the request: installer.Resolving
     guess: dict[str, Any] | None  # the manifest of the template this request used last time
     spare: str | None = None
-    head_start: proc.Running | None = None
 
 
 def _start_template(run: _Run) -> None:
-    """No template is known for this request: make a new one's venv and start uv installing the request
-    into it (best effort: a failure leaves ``run.spare`` None)."""
-    run.progress("installing the packages (kept as a template: the next project with the same packages links them instead)")
+    """No template is known for this request: make a new one's venv while uv resolves (best effort: a
+    failure leaves ``run.spare`` None). Nothing is installed before the pins are known: the exact,
+    hash-checked ``uv pip sync`` of the pins installs exactly the files whose hashes the key names
+    (a release file replaced meanwhile fails that sync instead of being kept under another's key)."""
     run.spare = secrets.token_hex(8)
     try:
         _skeleton(run.store, run.spare, run.base)
-        python = venvmod.python_of(run.store.root / run.spare / "venv")
-        run.head_start = run.backend.install_start(python, run.requested, run.req_files, offline=run.offline)
-    except (OperationError, OSError, proc.ProcError):
+    except (OperationError, OSError):
         shutil.rmtree(run.store.root / run.spare, ignore_errors=True)
         run.spare = None
 
@@ -843,51 +814,12 @@ def _clone_exact(run: _Run, key: str) -> tuple[dict[str, Any] | None, str | None
         return None, exc.why, False
 
 
-def _waited(running: proc.Running) -> bool:
-    """Whether a child started beside this run ended well."""
-    try:
-        return running.wait().ok
-    except proc.ProcError:
-        return False
-
-
-def _pins_after_head_start(run: _Run) -> tuple[list[Any], bool]:
-    """The pins when no template was known for this request, and whether the new template holds exactly
-    them already. uv's install of the request into it (the head start) resolved it, asking the index
-    about every package it installed, just now; the same request resolved offline right after, from
-    what uv has just fetched, gives the pins with their hashes. When those are exactly what it
-    installed, nothing is left to sync: (pins, True). Otherwise (no head start, it failed, another
-    answer) the request is resolved online, as the clone of a guess is checked: (pins, False).
-    OperationError when it cannot be resolved."""
-
-    def resolve(offline: bool) -> list[Any]:
-        resolving = run.backend.resolve_start(Path(run.base), run.info.short, run.requested, run.req_files, offline=offline)
-        return list(resolving.pins())
-
-    if run.head_start is not None and run.spare is not None:
-        ok = _waited(run.head_start)
-        run.head_start = None
-        if ok:
-            try:
-                pins = resolve(True)
-            except OperationError:
-                pins = []
-            if pins and {p.canonical: p.version for p in pins} == venvmod.installed(run.store.root / run.spare / "venv"):
-                return pins, True
-    return resolve(run.offline), False
-
-
-def _new_template(run: _Run, key: str, pins: list[Any], refused: str | None, synced: bool) -> dict[str, Any] | None:
-    """Install the pins into a new template (the spare one if it was started: ``synced`` when it holds
-    them already) and clone it; None on failure."""
-    if run.spare is None or refused:
-        run.progress(
-            f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
-            "links them instead)" + (f" ({refused}; made again)" if refused else "")
-        )
-    if run.head_start is not None:  # the exact sync below corrects whatever it did
-        _waited(run.head_start)
-        run.head_start = None
+def _new_template(run: _Run, key: str, pins: list[Any], refused: str | None) -> dict[str, Any] | None:
+    """Install the pins into a new template (the spare venv if it was made) and clone it; None on failure."""
+    run.progress(
+        f"installing {len(pins)} packages (kept as a template: the next project with the same packages "
+        "links them instead)" + (f" ({refused}; made again)" if refused else "")
+    )
     tid = run.spare or secrets.token_hex(8)
     try:
         man = _build(
@@ -900,7 +832,6 @@ def _new_template(run: _Run, key: str, pins: list[Any], refused: str | None, syn
             offline=run.offline,
             warm=run.warm,
             made=run.spare is not None,
-            synced=synced and run.spare is not None,
             dest=run.venv,
             prompt=run.prompt,
         )
@@ -926,12 +857,8 @@ def _provide(run: _Run) -> Provided | None:
         cloned, refused = _clone_guess(store, guess, run.venv, run.prompt, lambda: not run.resolving.done())
     else:
         _start_template(run)
-    synced = False
     try:
-        if run.resolving is not None:
-            pins = run.resolving.pins()
-        else:
-            pins, synced = _pins_after_head_start(run)
+        pins = run.resolving.pins()
     except OperationError:
         _clear(run.venv)
         return None
@@ -947,7 +874,7 @@ def _provide(run: _Run) -> Provided | None:
         if give_up:
             return None
     if cloned is None:
-        cloned = _new_template(run, key, pins, refused, synced)
+        cloned = _new_template(run, key, pins, refused)
         if cloned is None:
             return None
         built = True

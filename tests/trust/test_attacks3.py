@@ -126,15 +126,6 @@ def _publish_slow_sdist(index: Path, marker: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a new template's pins come from an offline `uv pip compile` run after uv's install ended; a local "
-    "(file://, --find-links) index is read again then, so a release file replaced during the install gives "
-    "pins whose hashes name the new file over a template holding the old one, and `uv pip sync "
-    "--require-hashes` would not notice either (it checks versions of what is installed, not hashes). "
-    "No clear local fix: the pins must come from the index as the install read it (the old online resolution "
-    "started beside the install did), or local indexes must not skip the sync and be re-resolved first",
-)
 def test_a_release_file_replaced_during_a_new_templates_install_is_not_what_later_projects_get(jupyter, tmp_path, monkeypatch):
     """A local PEP 503 index (UV_EXTRA_INDEX_URL=file://...) offers probe 1.0 and an sdist that takes
     seconds to build; `kernelenv create p1 --with probe --with slow` (no template: uv installs the
@@ -142,7 +133,10 @@ def test_a_release_file_replaced_during_a_new_templates_install_is_not_what_late
     (same version, another file, as `test_an_upgraded_yanked_or_rebuilt_release_changes_the_template`
     publishes); then `kernelenv create p2 --with probe --with slow`. Before: p1's template held the old
     file but its key named the new file's hash (the offline compile after the install read the index
-    again), so p2 resolved to that key and was cloned with the old probe, not what the index offers."""
+    again), so p2 resolved to that key and was cloned with the old probe, not what the index offers.
+    Now the pins are resolved first and the template installed by the hash-checked sync of them: a file
+    replaced meanwhile either fails that sync (p1 installed without a template) or leaves a key naming
+    the old file, which p2's resolution does not match."""
     import threading
     import time
 
