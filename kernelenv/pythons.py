@@ -362,11 +362,13 @@ def candidates(env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
 
 
 def _stat_key(path: str) -> list[int] | None:
+    """What a changed file changes: its mtime, size and inode, and its ctime, which a file overwritten in
+    place with its mtime set back (`cp` over it, then `touch -r`) changes too (no one can set it back)."""
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
+    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
 
 
 def _witness(stdlib: str | None) -> dict[str, int | None]:
@@ -395,8 +397,10 @@ class _Cache:
         self.dirty = False
         self.probed = 0
         if self.file:
-            try:
-                data = json.loads(self.file.read_text(encoding="utf-8"))
+            try:  # believed only when a regular file of the user's, writable by nobody else (not a link)
+                raw = files.read_private(self.file)
+                data = json.loads(raw) if raw is not None else {}
+                data = data if isinstance(data, dict) else {}
                 if data.get("version") == _CACHE_VERSION and isinstance(data.get("interpreters"), dict):
                     self.entries = data["interpreters"]
             except (OSError, ValueError, AttributeError):
