@@ -24,8 +24,10 @@ platform), uv (its path, size and mtime), this module's format and the bytecode 
 Not templated (the caller installs as before): another installer than uv, uv told to copy
 rather than hard-link (``UV_LINK_MODE``: venvs are then not to share files), Windows, Python
 older than virtualenv serves, a team's venv (provision.py: it is given to a group), a pin that
-is not a plain index pin (a URL, a local path), a venv path, prompt or cache path that activate
-scripts would have to quote, a resolution that fails, a template folder on another file system.
+is not a plain index pin (a URL, a local path), a requirement file with an install option (an index,
+``--find-links``, ``--no-binary``...: ``uv pip sync`` of the bare pins would not install as it says),
+a venv path, prompt or cache path that activate scripts would have to quote, a resolution that
+fails, a template folder on another file system.
 
 What a clone links and what it writes (README "How create is fast"):
 
@@ -655,6 +657,34 @@ def applies(venv: Path, info: pythons.PythonInfo, backend: Any) -> bool:
     return tuple(info.version[:2]) >= venvmod.VIRTUALENV_OLDEST and plain(str(venv)) and plain(venvmod.default_prompt(venv))
 
 
+_NESTED = ("-r", "--requirement", "-c", "--constraint")
+
+
+def _has_options(req_files: list[Path], seen: set[str] | None = None) -> bool:
+    """Whether a requirement file (or one it includes by ``-r``/``-c``) has an option line other than
+    an include: an index, ``--find-links``, ``--no-binary``, ``-e``... A file that cannot be read: True."""
+    seen = set() if seen is None else seen
+    for f in req_files:
+        path = Path(f).absolute()
+        if str(path) in seen:
+            continue
+        seen.add(str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return True
+        for raw in text.splitlines():
+            line = raw.split(" #", 1)[0].strip()
+            if not line.startswith("-"):
+                continue
+            word, _, rest = line.replace("=", " ", 1).partition(" ")
+            if word not in _NESTED or not rest.strip():
+                return True
+            if _has_options([path.parent / rest.strip()], seen):
+                return True
+    return False
+
+
 def _open_store(cache_dir: Path, venv: Path) -> Store | None:
     """The templates store, or None where it cannot serve ``venv`` (unwritable, a name to quote, another file system)."""
     try:
@@ -716,7 +746,7 @@ def provide(
     ``base`` is the interpreter the venv is made from; ``warm(venv)`` starts making a venv's start-up
     bytecode and returns what to ``wait`` for (or ``cancel``): bytecode.Warming.
     Raises only what the caller must see (CACHE_UNSAFE, an interrupt)."""
-    if not applies(venv, info, backend):
+    if not applies(venv, info, backend) or _has_options(req_files):
         return None
     store = _open_store(cache_dir, venv)
     if store is None:
