@@ -85,6 +85,7 @@ PACKAGE_MODULES = (
     "tensorflow.python.data.ops.zip_op",
 )
 WARM_GROUPS = (DEBUGGER_MODULES, WARM_MODULES, PACKAGE_MODULES)
+WARM_TIMEOUT = 300.0  # seconds a warming child may take (TensorFlow's import is the long one); then it is stopped
 
 
 def warm_script(modules: tuple[str, ...]) -> str:
@@ -257,17 +258,21 @@ class Warming:
         self._site, self._cache, self._running, self._harvest = site, cache, running, harvest_after
 
     def wait(self, beside: Callable[[], None] | None = None) -> None:
-        """Wait for the children, then fill the cache (when asked to) while ``beside()`` runs, if given."""
+        """Wait for the children, then fill the cache (when asked to) while ``beside()`` runs, if given.
+        A child past its timeout is stopped: what it compiled is kept, nothing is harvested (only speed is lost)."""
         if not self._running:
             if beside is not None:
                 beside()
             return
+        finished = True
         try:
             for child in self._running:
                 child.wait()
+        except proc.ProcError:
+            finished = False
         finally:
             self.cancel()
-        if not (self._harvest and self._cache is not None):
+        if not (finished and self._harvest and self._cache is not None):
             if beside is not None:
                 beside()
             return
@@ -307,7 +312,7 @@ def warm_start(python: Path, site: Path, cache: Path | None, *, harvest_after: b
     running: list[proc.Running] = []
     try:
         for group in groups:
-            running.append(proc.start([str(python), "-c", warm_script(group)], timeout=300, capture=False))
+            running.append(proc.start([str(python), "-c", warm_script(group)], timeout=WARM_TIMEOUT, capture=False))
     except BaseException:
         Warming(site, cache, running, False).cancel()
         raise
