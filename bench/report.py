@@ -112,6 +112,31 @@ def _git_commit() -> str:
         return "?"
 
 
+def _io_pressure() -> float | None:
+    """The share of the last 10 s some task waited on I/O (Linux PSI), or None where it is not kept."""
+    try:
+        first = Path("/proc/pressure/io").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    m = re.search(r"avg10=([0-9.]+)", first)
+    return float(m[1]) if m else None
+
+
+def _settle(limit: float = 120.0) -> float:
+    """Before a script: flush the disk and wait (at most ``limit`` s) until I/O pressure is under 1 %.
+    The script before may have deleted tens of thousands of files (its rounds' venvs); on this kind of
+    machine (ext4 mounted with discard) the file system then makes folders and updates inodes several
+    times slower for a while, which would be charged to whatever runs next. Returns the seconds waited."""
+    t = time.time()
+    os.sync()
+    while time.time() - t < limit:
+        pressure = _io_pressure()
+        if pressure is None or pressure < 1.0:
+            break
+        time.sleep(2)
+    return time.time() - t
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -143,7 +168,9 @@ def main() -> int:
         out.unlink(missing_ok=True)
         env = dict(os.environ, KERNELENV_BENCH_OUT=str(out))
         argv = [sys.executable, str(HERE / script), *args]
-        print(f"[report] {' '.join(shlex.quote(x) for x in argv[1:])}", file=sys.stderr, flush=True)
+        waited = _settle()
+        shown = " ".join(shlex.quote(x) for x in argv[1:])
+        print(f"[report] {shown} (after {waited:.0f} s for the disk to settle)", file=sys.stderr, flush=True)
         t = time.time()
         with open(log_dir / f"{script}.log", "w") as logf:
             rc = subprocess.call(argv, env=env, stdout=logf, stderr=subprocess.STDOUT, cwd=REPO)
@@ -163,7 +190,8 @@ def main() -> int:
         f"{time.time() - t0:.0f} s; {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()}), Python "
         f"{platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after.",
         "Ratios are per interleaved round (ours and the anchor measured in the same round), then min/median/max; "
-        "`met` compares the median with the target.",
+        "`met` compares the median with the target. Before each script the disk is flushed and the report waits "
+        "(up to 2 min) for I/O pressure to fall under 1 %.",
         "",
         table(records),
     ]
