@@ -184,7 +184,9 @@ def main() -> int:
         if out.exists():
             records += [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
     load1 = os.getloadavg()
-    cmd = " ".join(shlex.quote(x) for x in [Path(sys.executable).name, "bench/report.py", *sys.argv[1:]])
+    args = sys.argv[1:]  # where the logs went is not part of the command
+    shown = [x for i, x in enumerate(args) if not x.startswith("--log") and (i == 0 or args[i - 1] != "--log")]
+    cmd = " ".join(shlex.quote(x) for x in [Path(sys.executable).name, "bench/report.py", *shown])
     lines = [
         f"`{cmd}` at commit {_git_commit()}, {time.strftime('%Y-%m-%d %H:%M', time.localtime(t0))}, "
         f"{time.time() - t0:.0f} s; {os.cpu_count()} CPUs ({platform.machine()}, {platform.system()}), Python "

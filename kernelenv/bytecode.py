@@ -9,8 +9,9 @@ after which a new venv's files are kept in the cache for the next venv.
 The import runs in one child per group at once: the debugger's pydevd (with psutil and tornado)
 in one, IPython, jupyter_client, zmq and ipykernel in another, IPython first so that ipykernel's
 own import of the debugger comes when the first child has compiled it; the tutorial packages
-(numpy, pandas, TensorFlow), when installed, in a third. Measured on 2 cores, an ipykernel venv
-with nothing compiled: 0.9 s against 1.3 s for one child (bench/bench_create.py, cold rows).
+(numpy, pandas, TensorFlow), when installed, in a third. Measured by hand on 2 cores, an ipykernel
+venv with nothing compiled, 4 runs: 0.73-0.79 s against 1.09-1.22 s for one child (1.23-1.29 against
+1.09-1.17 s of CPU); bench/bench_create.py's first and cold rows include it.
 
 Trust: the cache lives in kernelenv's private cache folder (0700, the user's: files.private_dir).
 The cached .pyc files are kept in pack files (one per harvest: a venv's ~340 files are one file
@@ -156,7 +157,8 @@ class _Packs:
     """The cache's pack files, each read once (and only when trusted: files.read_private)."""
 
     def __init__(self, cache: Path):
-        self._dir, self._read = cache / PACKS, {}  # type: ignore[var-annotated]
+        self._dir = cache / PACKS
+        self._read: dict[str, bytes | None] = {}
 
     def get(self, entry: list) -> bytes | None:
         """The .pyc an entry names when its bytes still have the recorded sha256, else None."""
@@ -178,7 +180,7 @@ def restore(site: Path, cache: Path) -> int | None:
         return None
     missing = len(_packages_in(site) - set(manifest["warmed"]))
     packs = _Packs(cache)
-    for pyc_rel, key in manifest["pyc"].items():
+    for pyc_rel in manifest["pyc"]:
         try:
             st = os.stat(site / _source_of(pyc_rel))
         except OSError:

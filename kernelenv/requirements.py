@@ -16,6 +16,7 @@ Contract:
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 from .result import OperationError
@@ -87,9 +88,10 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def check_file(path: Path, _seen: set[Path] | None = None) -> None:
-    """REQUIREMENTS_NOT_FOUND when it is missing; REQUIREMENT_INVALID for a line that is not allowed."""
-    seen = _seen if _seen is not None else set()
+def _file_lines(path: Path, seen: set[Path]) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, line, words) of every logical line of a requirements file, the files it includes by ``-r``/``-c``
+    followed (relative to it, each once) instead of given. REQUIREMENTS_NOT_FOUND when one is missing,
+    REQUIREMENT_INVALID when one cannot be read or a line cannot be split."""
     real = path.resolve()
     if real in seen:
         return
@@ -112,8 +114,16 @@ def check_file(path: Path, _seen: set[Path] | None = None) -> None:
             target = head.split("=", 1)[1] if "=" in head else (words[1] if len(words) > 1 else "")
             if not target:
                 raise _invalid(line, where, f"{opt} without a file")
-            check_file((path.parent / target) if not Path(target).is_absolute() else Path(target), seen)
+            yield from _file_lines((path.parent / target) if not Path(target).is_absolute() else Path(target), seen)
             continue
+        yield where, line, words
+
+
+def check_file(path: Path) -> None:
+    """REQUIREMENTS_NOT_FOUND when it is missing; REQUIREMENT_INVALID for a line that is not allowed."""
+    for where, line, words in _file_lines(path, set()):
+        head = words[0]
+        opt = head.split("=", 1)[0]
         if opt in _SOURCE_OPTIONS:
             continue
         if opt in _EDITABLE:
@@ -129,6 +139,19 @@ def check_file(path: Path, _seen: set[Path] | None = None) -> None:
         if extra:
             raise _invalid(line, where, f"the option {extra[0].split('=')[0]} is not allowed on a requirement line")
         check_one(spec, where)
+
+
+def options_in(paths: list[Path]) -> set[str]:
+    """The options requirements files hold, includes (``-r``/``-c``) aside: an index, ``--find-links``,
+    ``--no-binary``, ``-e``, a requirement's ``--hash``... A file that cannot be read counts as ``?``."""
+    found: set[str] = set()
+    try:
+        for path in paths:
+            for _, _, words in _file_lines(Path(path).absolute(), set()):
+                found.update(w.split("=", 1)[0] for w in words if w.startswith("-"))
+    except OperationError:
+        found.add("?")
+    return found
 
 
 def satisfied(values: list[str], installed: dict[str, str]) -> bool:

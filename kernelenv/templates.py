@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import files, lockfile, pythons
+from . import files, lockfile, pythons, requirements
 from . import venv as venvmod
 from .result import OperationError
 
@@ -657,34 +657,6 @@ def applies(venv: Path, info: pythons.PythonInfo, backend: Any) -> bool:
     return tuple(info.version[:2]) >= venvmod.VIRTUALENV_OLDEST and plain(str(venv)) and plain(venvmod.default_prompt(venv))
 
 
-_NESTED = ("-r", "--requirement", "-c", "--constraint")
-
-
-def _has_options(req_files: list[Path], seen: set[str] | None = None) -> bool:
-    """Whether a requirement file (or one it includes by ``-r``/``-c``) has an option line other than
-    an include: an index, ``--find-links``, ``--no-binary``, ``-e``... A file that cannot be read: True."""
-    seen = set() if seen is None else seen
-    for f in req_files:
-        path = Path(f).absolute()
-        if str(path) in seen:
-            continue
-        seen.add(str(path))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return True
-        for raw in text.splitlines():
-            line = raw.split(" #", 1)[0].strip()
-            if not line.startswith("-"):
-                continue
-            word, _, rest = line.replace("=", " ", 1).partition(" ")
-            if word not in _NESTED or not rest.strip():
-                return True
-            if _has_options([path.parent / rest.strip()], seen):
-                return True
-    return False
-
-
 def _open_store(cache_dir: Path, venv: Path) -> Store | None:
     """The templates store, or None where it cannot serve ``venv`` (unwritable, a name to quote, another file system)."""
     try:
@@ -746,14 +718,12 @@ def provide(
     ``base`` is the interpreter the venv is made from; ``warm(venv)`` starts making a venv's start-up
     bytecode and returns what to ``wait`` for (or ``cancel``): bytecode.Warming.
     Raises only what the caller must see (CACHE_UNSAFE, an interrupt)."""
-    if not applies(venv, info, backend) or _has_options(req_files):
+    if not applies(venv, info, backend) or requirements.options_in(req_files):
         return None
     store = _open_store(cache_dir, venv)
     if store is None:
         return None
     uv_id = backend.identity()
-    req = request_key(info, base, uv_id, requested, req_files)
-    guess = store.manifest(store.keys.get(store.requests.get(req, "")))
     try:  # (naming the guess's packages to uv too, so that it asks the index about all of them at once rather
         # than level by level, halved this wait (0.15 s against 0.31 s) but made uv open ~60 connections at
         # once; on the machines this was measured on, 20 to 45 % of such runs then stalled 5 s on a lost DNS
@@ -775,9 +745,8 @@ def provide(
         progress,
         uv_id,
         venvmod.default_prompt(venv),
-        req,
+        request_key(info, base, uv_id, requested, req_files),
         resolving,
-        guess,
     )
     try:
         return _provide(run)
@@ -809,7 +778,6 @@ class _Run:
     prompt: str
     req: str  # the request's key (what was asked), not the pins'
     resolving: Any  # uv resolving the request: installer.Resolving
-    guess: dict[str, Any] | None  # the manifest of the template this request used last time
     spare: str | None = None
 
 
@@ -876,7 +844,8 @@ def _new_template(run: _Run, key: str, pins: list[Any], refused: str | None) -> 
 
 def _provide(run: _Run) -> Provided | None:
     """provide() once uv is resolving: clone the likely template meanwhile, then the exact one, else build one."""
-    store, guess = run.store, run.guess
+    store = run.store
+    guess = store.manifest(store.keys.get(store.requests.get(run.req, "")))  # read while uv resolves
     cloned: dict[str, Any] | None = None
     refused: str | None = None
     if guess is not None:
